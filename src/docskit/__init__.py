@@ -1,0 +1,1 @@
+"""Build toolkit for the Relaywright documentation: data model, rendering, site builds and checks."""

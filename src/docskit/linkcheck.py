@@ -1,0 +1,64 @@
+"""Run linkchecker over a built site served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .localserver import serve_directory
+from .problems import Problem
+
+LINKCHECKER_RC = """\
+[checking]
+threads=4
+maxrequestspersecond=1000
+timeout=20
+[filtering]
+checkextern=0
+[output]
+status=0
+"""
+
+
+def check_links(site_dir: Path, shown_as: str) -> list[Problem]:
+    """Broken links and anchors in a built site, one problem per failing URL."""
+    exe = shutil.which("linkchecker")
+    if exe is None:
+        return [Problem(shown_as, "linkchecker is not installed", hint="run ./dev setup")]
+    # Run as root, linkchecker drops to user `nobody`: its config must be world-readable.
+    with tempfile.TemporaryDirectory(prefix="linkcheck-") as tmp:
+        rc = Path(tmp) / "linkcheckerrc"
+        rc.write_text(LINKCHECKER_RC, encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        os.chmod(rc, 0o644)
+        with serve_directory(site_dir) as url:
+            result = subprocess.run(
+                [exe, "--config", str(rc), "--no-warnings", "--output", "csv", url],
+                capture_output=True, text=True, check=False,
+            )
+    if result.returncode == 0:
+        return []
+    return [Problem(shown_as, f"broken link: {row}", hint="fix the link in the page's source")
+            for row in _failures(result.stdout)] or [
+        Problem(shown_as, f"linkchecker failed: {result.stderr.strip()[-1500:]}", hint="run linkchecker by hand")
+    ]
+
+
+def _failures(csv_text: str) -> list[str]:
+    lines = [ln for ln in csv_text.splitlines() if ln and not ln.startswith("#")]
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=";"))
+    if not rows:
+        return []
+    header = rows[0]
+    out = []
+    for row in rows[1:]:
+        record = dict(zip(header, row, strict=False))
+        if record.get("valid", "True") == "False":
+            out.append(f"{record.get('urlname')} in {record.get('parentname')} line {record.get('line')}: "
+                       f"{record.get('result')}")
+    return out

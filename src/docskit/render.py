@@ -1,0 +1,130 @@
+"""The one Jinja environment used for pages, PDFs and exports: strict, data-driven, audience-aware."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import tables
+from .datamodel import DataSet
+from .paths import Project
+from .problems import BuildFailed, Problem
+
+_ESCAPED_SUFFIXES = (".html", ".htm", ".xml", ".svg", ".atom")
+
+
+def _autoescape(name: str | None) -> bool:
+    if not name:
+        return False
+    base = name[:-3] if name.endswith(".j2") else name
+    return base.endswith(_ESCAPED_SUFFIXES)
+
+
+def long_date(iso: str) -> str:
+    """An ISO date (2026-11-25) as written in documents: 25 November 2026."""
+    day = dt.date.fromisoformat(str(iso))
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def join_and(items, word: str = "and") -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def by_id(records, record_id: str):
+    """The record with this id from a list of records; fails loudly when it is not there."""
+    for record in records:
+        if record["id"] == record_id:
+            return record
+    raise KeyError(f"no record with id {record_id!r}; valid: {', '.join(r['id'] for r in records)}")
+
+
+FILTERS = {
+    "long_date": long_date,
+    "join_and": join_and,
+    "minutes": tables.minutes_text,
+    "number": tables.number,
+    "cell": tables.cell,
+    "by_id": by_id,
+}
+
+
+def make_environment(
+    project: Project, dataset: DataSet, audience: str, search_path: list[Path] | None = None
+) -> jinja2.Environment:
+    """A StrictUndefined Jinja environment whose globals are the data context for `audience`.
+
+    Templates are found in `search_path` (first match wins), then overrides/partials/, then the project root.
+    """
+    paths = [*(search_path or []), project.partials, project.root]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in paths]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(dataset.context(audience))
+    env.globals.update(tables.TABLES)
+    env.globals["audience"] = audience
+    env.globals["Markup"] = Markup
+    env.filters.update(FILTERS)
+    env.project = project  # so errors can name files relative to the project
+    return env
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    """The template line where `exc` happened: Jinja rewrites tracebacks so template frames carry it."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code_file = tb.tb_frame.f_code.co_filename
+        if filename and Path(code_file).resolve() == Path(filename).resolve():
+            line = tb.tb_lineno
+        elif code_file.endswith((".md", ".html", ".j2", ".dot", ".css", ".txt", ".xml", ".svg")):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_template(env: jinja2.Environment, name: str, shown_as: str, **extra) -> str:
+    """Render one template; any template error raises BuildFailed naming the file and line."""
+    try:
+        template = env.get_template(name)
+        return template.render(**extra)
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or shown_as
+        raise BuildFailed(
+            [Problem(_shown(env, where, shown_as), f"template syntax error: {exc.message}", line=exc.lineno,
+                     hint="close every {{ }}, {% %} and {% end… %} block")]
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise BuildFailed(
+            [Problem(shown_as, f"undefined template variable: {exc.message}",
+                     line=_template_line(exc, _source_of(env, name)),
+                     hint="use a key that exists in data/ (see the data file's schema), or add it there")]
+        ) from None
+    except (KeyError, ValueError, TypeError, jinja2.TemplateError) as exc:
+        raise BuildFailed(
+            [Problem(shown_as, f"template error: {exc}", line=_template_line(exc, _source_of(env, name)),
+                     hint="check the expression on this line against the data it reads")]
+        ) from None
+
+
+def _source_of(env: jinja2.Environment, name: str) -> str | None:
+    try:
+        return env.loader.get_source(env, name)[1]
+    except jinja2.TemplateNotFound:
+        return None
+
+
+def _shown(env: jinja2.Environment, path: str, fallback: str) -> str:
+    project = getattr(env, "project", None)
+    return project.rel(Path(path)) if project and Path(path).is_absolute() else fallback

@@ -1,0 +1,132 @@
+"""JSON Schema validation of data files, with our cross-file reference keywords.
+
+Besides standard JSON Schema (draft 2020-12), schemas may use:
+
+- ``"x-ref": "<collection>"`` on a string: the value must be the ``id`` of an item of that collection
+  (a top-level key such as ``regions``, or a dotted path such as ``capacity_unit.dimensions``).
+  Inside ``propertyNames`` it checks the keys of a mapping.
+- ``"x-ref-complete": "<collection>"`` on an object: it must have one key for every id of that collection.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from jsonschema.validators import extend
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .problems import Problem, format_path
+
+
+def _validator_class(id_index: dict[str, list[str]]):
+    """Draft 2020-12 extended with x-ref keywords that check against `id_index`."""
+
+    def x_ref(validator, collection, instance, schema):
+        yield from _check_ref(id_index, collection, instance)
+
+    def x_ref_complete(validator, collection, instance, schema):
+        yield from _check_complete(id_index, collection, instance)
+
+    return extend(Draft202012Validator, validators={"x-ref": x_ref, "x-ref-complete": x_ref_complete})
+
+
+def _check_ref(id_index, collection, instance):
+    if not isinstance(instance, str):
+        return
+    ids = id_index.get(collection)
+    if ids is None:
+        yield ValidationError(f"schema refers to unknown collection {collection!r}")
+    elif instance not in ids:
+        close = difflib.get_close_matches(instance, ids, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        yield ValidationError(
+            f"unknown {collection} id {instance!r}{guess}; valid: {', '.join(ids)}",
+            validator="x-ref",
+        )
+
+
+def _check_complete(id_index, collection, instance):
+    if not isinstance(instance, dict):
+        return
+    ids = id_index.get(collection) or []
+    missing = [i for i in ids if i not in instance]
+    if missing:
+        yield ValidationError(
+            f"missing entries for {collection} {', '.join(missing)}", validator="x-ref-complete"
+        )
+
+
+SCHEMA_BASE = "https://schemas.docskit.invalid/"
+
+
+def load_schemas(folder: Path) -> tuple[dict[str, dict], Registry]:
+    """Every schema under `folder`, keyed by relative path, and a registry so they can `$ref` each other."""
+    schemas = {}
+    for path in sorted(folder.rglob("*.json")):
+        rel = path.relative_to(folder).as_posix()
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        schema.setdefault("$id", SCHEMA_BASE + rel)
+        schemas[rel] = schema
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in schemas.values()
+    )
+    return schemas, registry
+
+
+_HINTS = {
+    "type": "use a value of the expected type (quote text, leave numbers unquoted)",
+    "required": "add the missing key",
+    "additionalProperties": "remove the key or correct its spelling; the schema lists the allowed keys",
+    "enum": "use one of the allowed values",
+    "const": "use the required value",
+    "pattern": "match the expected pattern",
+    "format": "use the expected format (dates as YYYY-MM-DD)",
+    "minimum": "use a larger number",
+    "exclusiveMinimum": "use a larger number",
+    "maximum": "use a smaller number",
+    "minItems": "add the missing entries",
+    "minLength": "fill in the text",
+    "uniqueItems": "remove the duplicate",
+    "x-ref": "use one of the valid ids, or add the record it names to its data file",
+    "x-ref-complete": "add an entry for each id listed",
+}
+
+
+def _describe(error: ValidationError) -> str:
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {expected}, got {json.dumps(error.instance, default=str)}"
+    if error.validator == "required":
+        return error.message.replace(" is a required property", " is required but missing")
+    if error.validator == "enum":
+        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
+        return f"{json.dumps(error.instance, default=str)} is not allowed; valid: {allowed}"
+    return error.message
+
+
+def validate(data, schema: dict, registry: Registry, id_index, file: str, line_of) -> list[Problem]:
+    """Every schema problem of one data file, each located by YAML path and line."""
+    validator = _validator_class(id_index)(schema, registry=registry, format_checker=FormatChecker())
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        leaf = error
+        if error.context:  # oneOf/anyOf: report the closest branch
+            leaf = min(error.context, key=lambda e: len(list(e.absolute_path)) * -1)
+        path = list(leaf.absolute_path)
+        problems.append(
+            Problem(
+                file,
+                _describe(leaf),
+                line=line_of(path),
+                path=format_path(path) or "(top level)",
+                hint=_HINTS.get(str(leaf.validator), "see the schema for this file"),
+            )
+        )
+    return problems

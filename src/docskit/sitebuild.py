@@ -1,0 +1,205 @@
+"""Build the two sites: render Jinja sources to plain Markdown, run MkDocs strictly, publish atomically.
+
+Nothing in <build>/site or <build>/rendered changes unless every step of every requested site succeeds:
+work happens in a staging folder inside the build folder and is swapped in at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import frontmatter
+from .datamodel import DataSet, load_dataset
+from .diagrams import DiagramError, dot_to_svg
+from .paths import Project
+from .problems import BuildFailed, Problem
+from .render import make_environment, render_template
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """One MkDocs site: where its sources are, its config, and who may read it."""
+
+    name: str
+    source: str
+    config: str
+    audience: str
+    url_key: str
+
+
+SITES = {
+    "customer": SiteSpec("customer", "docs", "mkdocs.yml", "customer", "customer_docs"),
+    "handbook": SiteSpec("handbook", "playbooks", "handbook.yml", "internal", "handbook"),
+}
+
+BRAND_TEMPLATES = {"stylesheets/brand.css": "brand/brand.css.j2", "assets/logo.svg": "brand/logo.svg.j2"}
+
+
+def _is_partial(rel: Path) -> bool:
+    return any(part.startswith(("_", ".")) for part in rel.parts)
+
+
+def render_site(project: Project, dataset: DataSet, spec: SiteSpec, out: Path) -> list[Problem]:
+    """Render one site's sources into `out` as plain Markdown and assets; return the problems found."""
+    source = project.root / spec.source
+    env = make_environment(project, dataset, spec.audience, [source])
+    problems: list[Problem] = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        rel = path.relative_to(source)
+        if _is_partial(rel):
+            continue
+        shown = project.rel(path)
+        try:
+            _emit(env, rel, path, out, shown, problems)
+        except BuildFailed as failed:
+            problems.extend(failed.problems)
+    for target, template in BRAND_TEMPLATES.items():
+        try:
+            _write(out / target, render_template(env, template, f"overrides/partials/{template}"))
+        except BuildFailed as failed:
+            problems.extend(failed.problems)
+    return problems
+
+
+def _emit(env, rel: Path, path: Path, out: Path, shown: str, problems: list[Problem]) -> None:
+    name = rel.as_posix()
+    if path.suffix == ".md" or path.suffix == ".j2":
+        text = render_template(env, name, shown)
+        target = out / (name[:-3] if name.endswith(".j2") else name)
+        if target.suffix == ".md":
+            missing = frontmatter.missing_keys(text)
+            if missing:
+                problems.append(Problem(shown, f"front matter lacks {', '.join(missing)}", line=1,
+                                        hint="start the page with ---, title: …, description: …, ---"))
+        if target.suffix == ".dot":
+            _write_svg(target, text, shown, problems)
+        else:
+            _write(target, text)
+    elif path.suffix == ".dot":
+        _write_svg(out / name, path.read_text(encoding="utf-8"), shown, problems)
+    else:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def _write_svg(dot_target: Path, dot_text: str, shown: str, problems: list[Problem]) -> None:
+    try:
+        _write(dot_target.with_suffix(".svg"), dot_to_svg(dot_text))
+    except DiagramError as exc:
+        problems.append(Problem(shown, f"Graphviz failed: {exc}", hint="fix the DOT syntax in this template"))
+
+
+def _write(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def mkdocs_env(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path) -> dict[str, str]:
+    """Environment variables the MkDocs configs read with !ENV: where the Markdown is, names and URLs."""
+    company = dataset.internal["company"]
+    names = {
+        "customer": f"{company['product_name']} documentation",
+        "handbook": f"{company['short_name']} SE handbook (internal)",
+    }
+    return {
+        **os.environ,
+        "DOCSKIT_DOCS_DIR": str(docs_dir),
+        "DOCSKIT_SITE_NAME": names[spec.name],
+        "DOCSKIT_SITE_URL": company["sites"][spec.url_key] + "/",
+        "DOCSKIT_COPYRIGHT": f"© {company['copyright_year']} {company['legal_name']}",
+    }
+
+
+_WARNING = re.compile(r"^(WARNING|ERROR)\s+-\s+(.*)$")
+_DOC_FILE = re.compile(r"Doc file '([^']+)'")
+_LINK = re.compile(r"contains a link '([^']+)'")
+
+
+def mkdocs_problems(project: Project, spec: SiteSpec, output: str) -> list[Problem]:
+    """MkDocs warnings as problems on the source page, with the line of the offending link when found."""
+    problems = []
+    for raw in output.splitlines():
+        match = _WARNING.match(raw.strip())
+        if not match:
+            continue
+        message = match.group(2).strip()
+        doc = _DOC_FILE.search(message)
+        if not doc:
+            problems.append(Problem(spec.config, message, hint="see the MkDocs message; fix the page or the nav"))
+            continue
+        source = project.root / spec.source / doc.group(1)
+        link = _LINK.search(message)
+        line = _find_line(source, link.group(1)) if link else None
+        problems.append(Problem(project.rel(source), message, line=line,
+                                hint="point the link at an existing page and heading (anchors are the "
+                                     "heading text in lower case with dashes)"))
+    return problems
+
+
+def _find_line(source: Path, needle: str) -> int | None:
+    if not source.exists():
+        return None
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+
+def run_mkdocs(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path) -> None:
+    """`mkdocs build --strict` of rendered Markdown; warnings become problems and fail the build."""
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(project.root / spec.config),
+               "-d", str(site_dir)]
+    result = subprocess.run(command, cwd=project.root, env=mkdocs_env(project, dataset, spec, docs_dir),
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        problems = mkdocs_problems(project, spec, result.stdout + result.stderr)
+        if not problems:
+            problems = [Problem(spec.config, f"mkdocs build failed:\n{result.stderr[-2000:]}",
+                                hint="run the mkdocs command above by hand to see the full output")]
+        raise BuildFailed(problems)
+
+
+def publish(staged: Path, final: Path) -> None:
+    """Replace `final` with `staged` by renames, so readers never see a half-written folder."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        final.rename(old)
+    staged.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def build_sites(project: Project, names: list[str] | None = None, dataset: DataSet | None = None) -> dict:
+    """Render and build the named sites (default both); publish all of them only if all succeed.
+
+    Returns {site name: published site folder}. Raises BuildFailed with every problem found.
+    """
+    names = names or list(SITES)
+    dataset = dataset or load_dataset(project)
+    project.build.mkdir(parents=True, exist_ok=True)
+    staging = project.build / f".staging-{uuid.uuid4().hex[:8]}"
+    try:
+        problems: list[Problem] = []
+        for name in names:
+            problems += render_site(project, dataset, SITES[name], staging / "rendered" / name)
+        if problems:
+            raise BuildFailed(problems)
+        for name in names:
+            run_mkdocs(project, dataset, SITES[name], staging / "rendered" / name, staging / "site" / name)
+        published = {}
+        for name in names:
+            publish(staging / "rendered" / name, project.build / "rendered" / name)
+            publish(staging / "site" / name, project.build / "site" / name)
+            published[name] = project.build / "site" / name
+        return published
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
