@@ -10,8 +10,8 @@ from invoke import Exit, task
 
 sys.path.insert(0, str(Path(__file__).parent / "src"))
 
-from docskit.paths import Project  # noqa: E402
-from docskit.problems import BuildFailed  # noqa: E402
+from docskit.paths import Project
+from docskit.problems import BuildFailed
 
 
 def _project() -> Project:
@@ -85,3 +85,20 @@ def lock(c):
     """Re-resolve requirements.in into the pinned requirements.lock (then commit both)."""
     c.run(f"{sys.executable} -m pip install -q -r requirements.in")
     c.run(f"{sys.executable} -m pip freeze --exclude-editable > requirements.lock")
+
+
+# Benchmark suites: name -> script under benchmarks/. Each script prints its figures and the targets.
+BENCHMARKS = {
+    "build": "benchmarks/bench_build.py",
+}
+
+
+@task(help={"suite": f"one of: {', '.join(BENCHMARKS)} (default: all)"})
+def bench(c, suite: str = ""):
+    """Run the speed and memory benchmarks and print their figures against the targets."""
+    names = [suite] if suite else list(BENCHMARKS)
+    for name in names:
+        if name not in BENCHMARKS:
+            raise Exit(f"unknown benchmark suite {name!r}; valid: {', '.join(BENCHMARKS)}", code=2)
+        print(f"== benchmark: {name}")
+        c.run(f"{sys.executable} {BENCHMARKS[name]}", pty=False)

@@ -10,8 +10,18 @@ import pytest
 from docskit.paths import REPO_ROOT, Project
 
 # What a project copy needs to build: sources and configs, never the build folder or the venv.
-SOURCE_ITEMS = ["data", "schemas", "docs", "playbooks", "legal", "security", "overrides",
-                "mkdocs.base.yml", "mkdocs.yml", "handbook.yml"]
+SOURCE_ITEMS = [
+    "data",
+    "schemas",
+    "docs",
+    "playbooks",
+    "legal",
+    "security",
+    "overrides",
+    "mkdocs.base.yml",
+    "mkdocs.yml",
+    "handbook.yml",
+]
 
 
 def copy_project(target: Path) -> Project:

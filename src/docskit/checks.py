@@ -27,15 +27,20 @@ def schemas_present(project: Project, dataset: DataSet | None = None) -> list[Pr
     for path in data_files(project):
         name = schema_name(project, path)
         if not (project.schemas / name).exists():
-            problems.append(Problem(project.rel(path), f"no schema: schemas/{name} does not exist", line=1,
-                                    hint=f"add schemas/{name} describing this file"))
+            problems.append(
+                Problem(
+                    project.rel(path),
+                    f"no schema: schemas/{name} does not exist",
+                    line=1,
+                    hint=f"add schemas/{name} describing this file",
+                )
+            )
     return problems
 
 
 # Content checks contributed by features, as "module:function"; each takes (project, dataset) and returns
 # a list of Problems. Add yours with one line.
-CONTENT_CHECKS: list[str] = [
-]
+CONTENT_CHECKS: list[str] = []
 
 
 def _content_checks() -> list[ContentCheck]:
@@ -79,7 +84,9 @@ def lint(project: Project) -> list[Problem]:
         result = subprocess.run(command, cwd=project.root, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             for line in (result.stdout + result.stderr).strip().splitlines()[:50]:
-                problems.append(Problem(label, line, hint=f"run `invoke fix` or correct it by hand ({label})"))
+                problems.append(
+                    Problem(label, line, hint=f"run `invoke fix` or correct it by hand ({label})")
+                )
     return problems
 
 

@@ -105,17 +105,28 @@ def load_dataset(project: Project) -> DataSet:
     for name, data in plain.items():
         path = project.root / name
         if not isinstance(data, dict):
-            problems.append(Problem(name, "top level must be a mapping of keys", line=1,
-                                    hint="start the file with a key such as `regions:`"))
+            problems.append(
+                Problem(
+                    name,
+                    "top level must be a mapping of keys",
+                    line=1,
+                    hint="start the file with a key such as `regions:`",
+                )
+            )
             continue
         if data.get("audience") == INTERNAL:
             data = {k: ({**v, "audience": INTERNAL} if isinstance(v, dict) else v) for k, v in data.items()}
         for key_path, value in _context_entries(project, path, data).items():
             dotted = ".".join(key_path)
             if dotted in owners:
-                problems.append(Problem(name, f"top-level key {dotted!r} is also defined in {owners[dotted]}",
-                                        line=sources[name].line_of([key_path[-1]]),
-                                        hint="rename one of them; each fact has one home"))
+                problems.append(
+                    Problem(
+                        name,
+                        f"top-level key {dotted!r} is also defined in {owners[dotted]}",
+                        line=sources[name].line_of([key_path[-1]]),
+                        hint="rename one of them; each fact has one home",
+                    )
+                )
                 continue
             owners[dotted] = name
             target = context
@@ -127,10 +138,15 @@ def load_dataset(project: Project) -> DataSet:
             for i, record in enumerate(records):
                 rid = record["id"]
                 if rid in seen:
-                    problems.append(Problem(name, f"duplicate id {rid!r} (first at item {seen[rid]})",
-                                            line=sources[name].line_of([*coll_path, i, "id"]),
-                                            path=format_path([*coll_path, i, "id"]),
-                                            hint="ids must be unique within a list; rename one"))
+                    problems.append(
+                        Problem(
+                            name,
+                            f"duplicate id {rid!r} (first at item {seen[rid]})",
+                            line=sources[name].line_of([*coll_path, i, "id"]),
+                            path=format_path([*coll_path, i, "id"]),
+                            hint="ids must be unique within a list; rename one",
+                        )
+                    )
                 seen.setdefault(rid, i)
             id_index[".".join(map(str, coll_path))] = list(seen)
 
@@ -138,8 +154,14 @@ def load_dataset(project: Project) -> DataSet:
         schema_file = schema_name(project, project.root / name)
         schema = schemas.get(schema_file)
         if schema is None:
-            problems.append(Problem(name, f"no schema: schemas/{schema_file} does not exist", line=1,
-                                    hint=f"add schemas/{schema_file} describing this file"))
+            problems.append(
+                Problem(
+                    name,
+                    f"no schema: schemas/{schema_file} does not exist",
+                    line=1,
+                    hint=f"add schemas/{schema_file} describing this file",
+                )
+            )
             continue
         problems.extend(validate(data, schema, registry, id_index, name, sources[name].line_of))
 

@@ -15,9 +15,7 @@ def dot_to_svg(dot_source: str) -> str:
     dot = shutil.which("dot")
     if dot is None:
         raise DiagramError("Graphviz `dot` is not installed (run ./dev setup)")
-    result = subprocess.run(
-        [dot, "-Tsvg"], input=dot_source, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([dot, "-Tsvg"], input=dot_source, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise DiagramError(result.stderr.strip() or f"dot exited with {result.returncode}")
     # Graphviz writes a generator comment with its version; drop it so output is stable across machines.

@@ -22,6 +22,7 @@ timeout=20
 checkextern=0
 [output]
 status=0
+[AnchorCheck]
 """
 
 
@@ -39,13 +40,19 @@ def check_links(site_dir: Path, shown_as: str) -> list[Problem]:
         with serve_directory(site_dir) as url:
             result = subprocess.run(
                 [exe, "--config", str(rc), "--no-warnings", "--output", "csv", url],
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
     if result.returncode == 0:
         return []
-    return [Problem(shown_as, f"broken link: {row}", hint="fix the link in the page's source")
-            for row in _failures(result.stdout)] or [
-        Problem(shown_as, f"linkchecker failed: {result.stderr.strip()[-1500:]}", hint="run linkchecker by hand")
+    return [
+        Problem(shown_as, f"broken link: {row}", hint="fix the link in the page's source")
+        for row in _failures(result.stdout)
+    ] or [
+        Problem(
+            shown_as, f"linkchecker failed: {result.stderr.strip()[-1500:]}", hint="run linkchecker by hand"
+        )
     ]
 
 
@@ -59,6 +66,8 @@ def _failures(csv_text: str) -> list[str]:
     for row in rows[1:]:
         record = dict(zip(header, row, strict=False))
         if record.get("valid", "True") == "False":
-            out.append(f"{record.get('urlname')} in {record.get('parentname')} line {record.get('line')}: "
-                       f"{record.get('result')}")
+            out.append(
+                f"{record.get('urlname')} in {record.get('parentname')} line {record.get('line')}: "
+                f"{record.get('result')}"
+            )
     return out

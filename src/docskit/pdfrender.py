@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def html_to_pdf(html: str, out: Path, base_url: Path | str | None = None, stylesheets: list[Path] | None = None) -> Path:
+def html_to_pdf(
+    html: str, out: Path, base_url: Path | str | None = None, stylesheets: list[Path] | None = None
+) -> Path:
     """Write `html` as a PDF to `out`; relative URLs (images, CSS) resolve against `base_url`."""
     from weasyprint import CSS, HTML
 

@@ -80,15 +80,17 @@ def make_environment(
     return env
 
 
+_TEMPLATE_SUFFIXES = (".md", ".html", ".j2", ".dot", ".css", ".txt", ".xml", ".svg")
+
+
 def _template_line(exc: BaseException, filename: str | None) -> int | None:
     """The template line where `exc` happened: Jinja rewrites tracebacks so template frames carry it."""
     line = None
+    target = Path(filename).resolve() if filename else None
     tb = exc.__traceback__
     while tb is not None:
         code_file = tb.tb_frame.f_code.co_filename
-        if filename and Path(code_file).resolve() == Path(filename).resolve():
-            line = tb.tb_lineno
-        elif code_file.endswith((".md", ".html", ".j2", ".dot", ".css", ".txt", ".xml", ".svg")):
+        if Path(code_file).resolve() == target or code_file.endswith(_TEMPLATE_SUFFIXES):
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
@@ -102,19 +104,36 @@ def render_template(env: jinja2.Environment, name: str, shown_as: str, **extra) 
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or shown_as
         raise BuildFailed(
-            [Problem(_shown(env, where, shown_as), f"template syntax error: {exc.message}", line=exc.lineno,
-                     hint="close every {{ }}, {% %} and {% end… %} block")]
+            [
+                Problem(
+                    _shown(env, where, shown_as),
+                    f"template syntax error: {exc.message}",
+                    line=exc.lineno,
+                    hint="close every {{ }}, {% %} and {% end… %} block",
+                )
+            ]
         ) from None
     except jinja2.UndefinedError as exc:
         raise BuildFailed(
-            [Problem(shown_as, f"undefined template variable: {exc.message}",
-                     line=_template_line(exc, _source_of(env, name)),
-                     hint="use a key that exists in data/ (see the data file's schema), or add it there")]
+            [
+                Problem(
+                    shown_as,
+                    f"undefined template variable: {exc.message}",
+                    line=_template_line(exc, _source_of(env, name)),
+                    hint="use a key that exists in data/ (see the data file's schema), or add it there",
+                )
+            ]
         ) from None
     except (KeyError, ValueError, TypeError, jinja2.TemplateError) as exc:
         raise BuildFailed(
-            [Problem(shown_as, f"template error: {exc}", line=_template_line(exc, _source_of(env, name)),
-                     hint="check the expression on this line against the data it reads")]
+            [
+                Problem(
+                    shown_as,
+                    f"template error: {exc}",
+                    line=_template_line(exc, _source_of(env, name)),
+                    hint="check the expression on this line against the data it reads",
+                )
+            ]
         ) from None
 
 

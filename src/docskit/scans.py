@@ -10,7 +10,9 @@ from .problems import Problem
 PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\blorem\b|\{\{|\{%|\bxxx\b", re.IGNORECASE)
 
 
-def find_placeholders(folder: Path, shown_root: str, suffixes=(".md", ".html", ".txt", ".csv")) -> list[Problem]:
+def find_placeholders(
+    folder: Path, shown_root: str, suffixes=(".md", ".html", ".txt", ".csv")
+) -> list[Problem]:
     """Leftover placeholders (TODO, TBD, lorem, xxx, unrendered Jinja) in text files under `folder`."""
     problems = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix in suffixes and p.is_file()):
@@ -20,9 +22,14 @@ def find_placeholders(folder: Path, shown_root: str, suffixes=(".md", ".html", "
         for number, line in enumerate(text.splitlines(), 1):
             match = PLACEHOLDER.search(line)
             if match:
-                problems.append(Problem(f"{shown_root}/{path.relative_to(folder)}",
-                                        f"leftover placeholder {match.group(0)!r}", line=number,
-                                        hint="write the real content, or move the fact into data/"))
+                problems.append(
+                    Problem(
+                        f"{shown_root}/{path.relative_to(folder)}",
+                        f"leftover placeholder {match.group(0)!r}",
+                        line=number,
+                        hint="write the real content, or move the fact into data/",
+                    )
+                )
     return problems
 
 
@@ -48,7 +55,9 @@ def external_loads(site: Path) -> list[Problem]:
     Plain links (<a href>) are navigation, not loads, and are allowed; <link rel=canonical|alternate> too.
     """
     problems = []
-    for path in sorted(p for p in site.rglob("*") if p.suffix in (".html", ".css", ".js", ".svg") and p.is_file()):
+    for path in sorted(
+        p for p in site.rglob("*") if p.suffix in (".html", ".css", ".js", ".svg") and p.is_file()
+    ):
         text = path.read_text(encoding="utf-8", errors="replace")
         for match in _LOADS.finditer(text):
             tag = (match.group(1) or "").lower()
@@ -57,7 +66,12 @@ def external_loads(site: Path) -> list[Problem]:
                 continue
             if _EXTERNAL.match(url) and not url.startswith("data:"):
                 line = text.count("\n", 0, match.start()) + 1
-                problems.append(Problem(str(path.relative_to(site)), f"loads {url} from another host", line=line,
-                                        hint="self-host the asset or remove it; the site must load nothing "
-                                             "from another host"))
+                problems.append(
+                    Problem(
+                        str(path.relative_to(site)),
+                        f"loads {url} from another host",
+                        line=line,
+                        hint="self-host the asset or remove it; the site must load nothing from another host",
+                    )
+                )
     return problems

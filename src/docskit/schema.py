@@ -120,10 +120,17 @@ def validate(data, schema: dict, registry: Registry, id_index, file: str, line_o
         if error.context:  # oneOf/anyOf: report the closest branch
             leaf = min(error.context, key=lambda e: len(list(e.absolute_path)) * -1)
         path = list(leaf.absolute_path)
+        message = _describe(leaf)
+        if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+            allowed = list(leaf.schema.get("properties", {}))
+            extras = [k for k in leaf.instance if k not in allowed]
+            if extras:
+                path.append(extras[0])
+                message = f"unexpected key {extras[0]!r}; allowed: {', '.join(allowed)}"
         problems.append(
             Problem(
                 file,
-                _describe(leaf),
+                message,
                 line=line_of(path),
                 path=format_path(path) or "(top level)",
                 hint=_HINTS.get(str(leaf.validator), "see the schema for this file"),

@@ -66,9 +66,19 @@ def serve(project: Project, site: str = "customer", port: int = 8000) -> None:
     dataset = load_dataset(project)
     env = mkdocs_env(project, dataset, SITES[site], target)
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-f", str(project.root / SITES[site].config),
-         "-a", f"127.0.0.1:{port}", "--livereload"],
-        cwd=project.root, env=env,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "serve",
+            "-f",
+            str(project.root / SITES[site].config),
+            "-a",
+            f"127.0.0.1:{port}",
+            "--livereload",
+        ],
+        cwd=project.root,
+        env=env,
     )
     handler = _Rerender(None)
     observer = Observer()

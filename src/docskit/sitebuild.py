@@ -76,8 +76,14 @@ def _emit(env, rel: Path, path: Path, out: Path, shown: str, problems: list[Prob
         if target.suffix == ".md":
             missing = frontmatter.missing_keys(text)
             if missing:
-                problems.append(Problem(shown, f"front matter lacks {', '.join(missing)}", line=1,
-                                        hint="start the page with ---, title: …, description: …, ---"))
+                problems.append(
+                    Problem(
+                        shown,
+                        f"front matter lacks {', '.join(missing)}",
+                        line=1,
+                        hint="start the page with ---, title: …, description: …, ---",
+                    )
+                )
         if target.suffix == ".dot":
             _write_svg(target, text, shown, problems)
         else:
@@ -112,6 +118,7 @@ def mkdocs_env(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Pat
     return {
         **os.environ,
         "DOCSKIT_DOCS_DIR": str(docs_dir),
+        "NO_MKDOCS_2_WARNING": "1",  # the Material end-of-life notice; the move to Zensical is planned
         "DOCSKIT_SITE_NAME": names[spec.name],
         "DOCSKIT_SITE_URL": company["sites"][spec.url_key] + "/",
         "DOCSKIT_COPYRIGHT": f"© {company['copyright_year']} {company['legal_name']}",
@@ -126,22 +133,42 @@ _LINK = re.compile(r"contains a link '([^']+)'")
 def mkdocs_problems(project: Project, spec: SiteSpec, output: str) -> list[Problem]:
     """MkDocs warnings as problems on the source page, with the line of the offending link when found."""
     problems = []
-    for raw in output.splitlines():
-        match = _WARNING.match(raw.strip())
-        if not match:
-            continue
-        message = match.group(2).strip()
+    for message in _warnings(output):
         doc = _DOC_FILE.search(message)
         if not doc:
-            problems.append(Problem(spec.config, message, hint="see the MkDocs message; fix the page or the nav"))
+            problems.append(
+                Problem(spec.config, message, hint="see the MkDocs message; fix the page or the nav")
+            )
             continue
         source = project.root / spec.source / doc.group(1)
         link = _LINK.search(message)
         line = _find_line(source, link.group(1)) if link else None
-        problems.append(Problem(project.rel(source), message, line=line,
-                                hint="point the link at an existing page and heading (anchors are the "
-                                     "heading text in lower case with dashes)"))
+        problems.append(
+            Problem(
+                project.rel(source),
+                message,
+                line=line,
+                hint="point the link at an existing page and heading (anchors are the "
+                "heading text in lower case with dashes)",
+            )
+        )
     return problems
+
+
+def _warnings(output: str) -> list[str]:
+    """MkDocs WARNING/ERROR messages, each with its indented continuation lines (e.g. lists of pages)."""
+    messages: list[str] = []
+    current = None
+    for raw in output.splitlines():
+        match = _WARNING.match(raw.strip())
+        if match:
+            current = [match.group(2).strip()]
+            messages.append(current)
+        elif current is not None and raw.startswith((" ", "\t")) and raw.strip():
+            current.append(raw.strip())
+        else:
+            current = None
+    return [" ".join(parts) for parts in messages]
 
 
 def _find_line(source: Path, needle: str) -> int | None:
@@ -155,15 +182,35 @@ def _find_line(source: Path, needle: str) -> int | None:
 
 def run_mkdocs(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path) -> None:
     """`mkdocs build --strict` of rendered Markdown; warnings become problems and fail the build."""
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(project.root / spec.config),
-               "-d", str(site_dir)]
-    result = subprocess.run(command, cwd=project.root, env=mkdocs_env(project, dataset, spec, docs_dir),
-                            capture_output=True, text=True, check=False)
+    command = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "-f",
+        str(project.root / spec.config),
+        "-d",
+        str(site_dir),
+    ]
+    result = subprocess.run(
+        command,
+        cwd=project.root,
+        env=mkdocs_env(project, dataset, spec, docs_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         problems = mkdocs_problems(project, spec, result.stdout + result.stderr)
         if not problems:
-            problems = [Problem(spec.config, f"mkdocs build failed:\n{result.stderr[-2000:]}",
-                                hint="run the mkdocs command above by hand to see the full output")]
+            problems = [
+                Problem(
+                    spec.config,
+                    f"mkdocs build failed:\n{result.stderr[-2000:]}",
+                    hint="run the mkdocs command above by hand to see the full output",
+                )
+            ]
         raise BuildFailed(problems)
 
 

@@ -55,7 +55,10 @@ def plan_limits_table(capacity_unit, plans) -> str:
     rows.append(["Retention (days)", *[number(p["retention_days"]) for p in plans]])
     for d in dims:
         rows.append(
-            [f"{d['name']} at the minimum", *[f"{number(d['per_cu'] * p['min_cus'])} {d['unit']}" for p in plans]]
+            [
+                f"{d['name']} at the minimum",
+                *[f"{number(d['per_cu'] * p['min_cus'])} {d['unit']}" for p in plans],
+            ]
         )
     return md_table(headers, rows, ["l", *["r"] * len(plans)])
 
@@ -86,7 +89,10 @@ def regions_table(regions) -> str:
 def response_targets_table(severities, plans) -> str:
     """First-response target per severity and plan."""
     rows = [
-        [f"{s['name']} ({s['label']})", *[minutes_text(s["targets"][p["id"]]["first_response_minutes"]) for p in plans]]
+        [
+            f"{s['name']} ({s['label']})",
+            *[minutes_text(s["targets"][p["id"]]["first_response_minutes"]) for p in plans],
+        ]
         for s in severities
     ]
     return md_table(["Severity", *[p["name"] for p in plans]], rows)

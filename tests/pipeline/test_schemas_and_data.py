@@ -1,0 +1,57 @@
+"""Every data file has a schema; the data context is validated, cross-checked and read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from docskit.checks import schemas_present
+from docskit.datamodel import data_files, load_dataset
+from docskit.paths import Project
+from docskit.problems import BuildFailed
+
+
+def test_every_data_file_in_the_repository_has_a_schema():
+    assert schemas_present(Project.at()) == []
+
+
+def test_a_data_file_without_a_schema_fails(project_copy):
+    (project_copy.root / "data/orphan.yaml").write_text("# no schema\norphan:\n  a: 1\n", encoding="utf-8")
+    problems = schemas_present(project_copy)
+    assert [str(p) for p in problems] == [
+        "data/orphan.yaml:1: no schema: schemas/orphan.schema.json does not exist "
+        "(fix: add schemas/orphan.schema.json describing this file)"
+    ]
+    with pytest.raises(BuildFailed, match=r"orphan\.schema\.json does not exist"):
+        load_dataset(project_copy)
+
+
+def test_every_data_file_starts_with_a_header_comment():
+    for path in data_files(Project.at()):
+        assert path.read_text(encoding="utf-8").startswith("#"), f"{path} lacks its header comment"
+
+
+def test_context_is_read_only():
+    dataset = load_dataset(Project.at())
+    with pytest.raises(TypeError):
+        dataset.internal["plans"][0]["min_cus"] = 99
+    with pytest.raises(TypeError):
+        dataset.customer["company"]["brand"] = {}
+
+
+def test_a_key_defined_by_two_files_is_an_error(project_copy):
+    (project_copy.root / "data/extra_plans.yaml").write_text("# dup\nplans: []\n", encoding="utf-8")
+    (project_copy.root / "schemas/extra_plans.schema.json").write_text('{"type": "object"}', encoding="utf-8")
+    with pytest.raises(
+        BuildFailed, match=r"top-level key 'plans' is also defined in data/(extra_)?plans\.yaml"
+    ):
+        load_dataset(project_copy)
+
+
+def test_missing_entry_for_a_plan_is_reported(project_copy):
+    path = project_copy.root / "data/severity.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("      enterprise: {first_response_minutes: 15")
+    end = text.index("\n", start) + 1
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(BuildFailed, match=r"severities\[0\]\.targets: missing entries for plans enterprise"):
+        load_dataset(project_copy)
