@@ -87,9 +87,220 @@ def lock(c):
     c.run(f"{sys.executable} -m pip freeze --exclude-editable > requirements.lock")
 
 
+@task(
+    help={
+        "sev": "severity: 1 to 4, sev1 or Sev-1",
+        "tenant": "the tenant's name as the customer writes it",
+        "summary": "what the tenant sees and since when, in one or two sentences",
+        "plan": "the tenant's plan id (default: the plan with the shortest update interval for this severity)",
+        "update": "number of this update (1, 2, ...); omit for the initial notice",
+        "resolved": "print the resolution notice",
+        "report": "print the post-incident report draft",
+        "now": "the current time, ISO-8601, e.g. 2026-11-25T14:05Z (default: the clock, UTC)",
+    }
+)
+def incident(c, sev="", tenant="", summary="", plan="", update=0, resolved=False, report=False, now=""):
+    """Print ready-to-send incident email and Slack texts, with the next update time from severity and plan."""
+    from docskit.datamodel import load_dataset
+    from docskit.incident.comms import incident_text
+    from docskit.incident.schedule import IncidentInputError
+
+    project = _project()
+    try:
+        text = incident_text(
+            project,
+            load_dataset(project),
+            sev=sev,
+            tenant=tenant,
+            summary=summary,
+            plan=plan,
+            update=update,
+            resolved=resolved,
+            report=report,
+            now=now,
+        )
+    except IncidentInputError as exc:
+        raise Exit(f"incident: {exc}", code=2) from None
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+    print(text, end="")
+
+
+@task(
+    help={
+        "answers": "answers as question=answer,… (e.g. residency=eu_required,content=no_content)",
+        "defaults": "take the default of every question not in --answers instead of asking",
+    }
+)
+def decide(c, answers="", defaults=False):
+    """Ask the region, data-mode and key questions (defaults shown) and print the outcome, paperwork and why."""
+    from docskit.onboarding.cli import run_decide
+    from docskit.onboarding.tree import AnswerError
+
+    try:
+        print(run_decide(_project(), answers, use_defaults=defaults, interactive=sys.stdin.isatty()))
+    except AnswerError as exc:
+        raise Exit(f"decide: {exc}", code=2) from None
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+
+
+@task(
+    help={
+        "tenant": "tenant name as the customer writes it (quotes, HTML and unicode are safe)",
+        "region": "region id (see `invoke decide`)",
+        "data_mode": "data mode id",
+        "keys": "platform_managed, or the BYOK key service: aws_kms, gcp_kms, azure_key_vault",
+        "connectors": "connector ids, comma-separated (e.g. slack,servicenow)",
+        "plan": "plan id (default: the lowest plan)",
+        "cus": "capacity units (default: the plan's minimum)",
+        "eu_personal_data": "yes or no (default: yes for an EU region, no otherwise)",
+        "done": "tick this step id in the tenant's kit",
+        "status": "show the steps left against the time budget",
+    }
+)
+def onboard(
+    c,
+    tenant,
+    region="",
+    data_mode="",
+    keys="",
+    connectors="",
+    plan="",
+    cus=None,
+    eu_personal_data="",
+    done="",
+    status=False,
+):
+    """Write a tenant kit (checklist, metering configuration, customer documents) into <build>/kits/<tenant>/."""
+    from docskit.onboarding.cli import run_onboard
+    from docskit.onboarding.options import OptionError
+
+    try:
+        count = int(cus) if cus not in (None, "") else None
+    except ValueError:
+        raise Exit(f"onboard: --cus must be a whole number, got {cus!r}", code=2) from None
+    try:
+        args = (region, data_mode, keys, connectors, plan, count, eu_personal_data, done, status)
+        print(run_onboard(_project(), tenant, *args))
+    except OptionError as exc:
+        raise Exit(f"onboard: {exc}", code=2) from None
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+
+
+@task(
+    help={
+        "diff": 'document id (or "DOC OLD NEW" in quotes): print its redline instead of building',
+        "old": "older pack version (with --diff)",
+        "new": "newer pack version (with --diff)",
+    }
+)
+def pdf(c, diff="", old="", new=""):
+    """Build the procurement PDF pack into <build>/procurement/<version>/ (or --diff DOC --old V --new V: redline)."""
+    from docskit.procurement.build import build_pack
+    from docskit.procurement.redline import redline
+
+    try:
+        if diff:
+            doc, *versions = diff.split()
+            old, new = versions if len(versions) == 2 else (old, new)
+            if not (old and new):
+                raise Exit("usage: invoke pdf --diff <docid> --old <version> --new <version>", code=2)
+            print(redline(_project(), doc, old, new))
+            return
+        result = build_pack(_project())
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+    state = "unchanged, matches the release" if result.unchanged else "written"
+    print(f"pdf: pack {result.manifest['pack']['version']} {state}: {result.folder}")
+
+
+@task(
+    help={
+        "recipient": "organisation receiving the pack, printed on every page (any script, quotes are fine)",
+        "date": "distribution date YYYY-MM-DD (default: today)",
+    }
+)
+def pack(c, recipient, date=""):
+    """Stamp a copy of the released procurement pack for a recipient and record it in the distribution log."""
+    import datetime as dt
+
+    from docskit.procurement.distribute import distribute, distribution_log
+
+    try:
+        day = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise Exit(f"--date {date!r} is not a date; use YYYY-MM-DD", code=2) from None
+    try:
+        record = distribute(_project(), recipient, on=day)
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+    print(
+        f"pack: {len(record['documents'])} documents for {record['recipient']} in {record['folder']}; "
+        f"logged in {distribution_log(_project())}"
+    )
+
+
+from docskit.questionnaire.cli import ActionTask  # noqa: E402
+
+
+@task(
+    klass=ActionTask,
+    positional=["action", "source"],
+    help={
+        "action": "fill (answer a buyer's file), export (CAIQ v4 XLSX and CSV) or due (answers to re-review)",
+        "source": "fill: the buyer's questionnaire (.xlsx, .xlsm or .csv); it is never modified",
+        "output": "fill: where to write the answered copy (default: <name>-answered.<ext> beside the input)",
+        "sheet": "fill: the sheet to answer when several have questions",
+        "header_row": "fill: the header row number (default: found automatically)",
+        "question_column": "fill: question column, as a letter or header text (default: found automatically)",
+        "id_column": "fill: question-id column (e.g. CAIQ ids like A&A-01.1); default: found automatically",
+        "answer_column": "fill: write answers here (default: the buyer's empty Answer column, else a new one)",
+        "description_column": "fill: write descriptions here (default: an empty Comments column, else new)",
+        "bank_id_column": "fill: write the matched bank id here (default: a new column)",
+        "confidence_column": "fill: write the match confidence here (default: a new column)",
+        "threshold": "fill: confidence 0-100 needed to count as answered (default: data/questionnaire settings)",
+    },
+)
+def questionnaire(
+    c,
+    action,
+    source=None,
+    output="",
+    sheet="",
+    header_row=0,
+    question_column="",
+    id_column="",
+    answer_column="",
+    description_column="",
+    bank_id_column="",
+    confidence_column="",
+    threshold="",
+):
+    """Security questionnaires: fill a buyer's spreadsheet from the answer bank, export CAIQ v4, list due reviews."""
+    from docskit.questionnaire.cli import run
+
+    options = {
+        "sheet": sheet,
+        "header_row": header_row,
+        "question_column": question_column,
+        "id_column": id_column,
+        "answer_column": answer_column,
+        "description_column": description_column,
+        "bank_id_column": bank_id_column,
+        "confidence_column": confidence_column,
+        "threshold": threshold,
+    }
+    run(action, source, output, options)
+
+
 # Benchmark suites: name -> script under benchmarks/. Each script prints its figures and the targets.
 BENCHMARKS = {
     "build": "benchmarks/bench_build.py",
+    "metering": "benchmarks/bench_metering.py",
+    "pdf": "benchmarks/bench_pdf.py",
+    "questionnaire": "benchmarks/bench_questionnaire.py",
 }
 
 
@@ -102,3 +313,21 @@ def bench(c, suite: str = ""):
             raise Exit(f"unknown benchmark suite {name!r}; valid: {', '.join(BENCHMARKS)}", code=2)
         print(f"== benchmark: {name}")
         c.run(f"{sys.executable} {BENCHMARKS[name]}", pty=False)
+
+
+@task(
+    help={
+        "port": "port on 127.0.0.1 (default 8760)",
+        "store": "store URL (default memory://)",
+        "days": "days of generated usage history (default 2)",
+        "password": "admin password (default: random)",
+    }
+)
+def admin(c, port: int = 8760, store: str = "memory://", days: int = 2, password: str = ""):
+    """Start the metering admin UI on 127.0.0.1 with a demo store of sample tenants; prints URL and login."""
+    from metering.admin.serve import serve_demo
+
+    try:
+        serve_demo(port=port, store=store, days=days, password=password)
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None

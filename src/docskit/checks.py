@@ -40,7 +40,16 @@ def schemas_present(project: Project, dataset: DataSet | None = None) -> list[Pr
 
 # Content checks contributed by features, as "module:function"; each takes (project, dataset) and returns
 # a list of Problems. Add yours with one line.
-CONTENT_CHECKS: list[str] = []
+CONTENT_CHECKS: list[str] = [
+    "docskit.incident.checks:check_support",
+    "docskit.procurement.gate:check_review_dates",
+    "docskit.procurement.controls:check_control_statements",
+    "docskit.procurement.controls:check_raci",
+    "docskit.onboarding.checks:check_onboarding",
+    "docskit.onboarding.checks:check_decision_tree",
+    "docskit.questionnaire.checks:check_bank",
+    "metering.checks:check_plans",
+]
 
 
 def _content_checks() -> list[ContentCheck]:

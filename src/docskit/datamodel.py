@@ -102,6 +102,7 @@ def load_dataset(project: Project) -> DataSet:
     context: dict[str, Any] = {}
     owners: dict[str, str] = {}
     id_index: dict[str, list[str]] = {}
+    internal_paths: list[tuple] = []  # context entries that come from files internal as a whole
     for name, data in plain.items():
         path = project.root / name
         if not isinstance(data, dict):
@@ -114,8 +115,7 @@ def load_dataset(project: Project) -> DataSet:
                 )
             )
             continue
-        if data.get("audience") == INTERNAL:
-            data = {k: ({**v, "audience": INTERNAL} if isinstance(v, dict) else v) for k, v in data.items()}
+        file_is_internal = data.get("audience") == INTERNAL
         for key_path, value in _context_entries(project, path, data).items():
             dotted = ".".join(key_path)
             if dotted in owners:
@@ -129,6 +129,8 @@ def load_dataset(project: Project) -> DataSet:
                 )
                 continue
             owners[dotted] = name
+            if file_is_internal:
+                internal_paths.append(key_path)
             target = context
             for part in key_path[:-1]:
                 target = target.setdefault(part, {})
@@ -167,4 +169,10 @@ def load_dataset(project: Project) -> DataSet:
 
     if problems:
         raise BuildFailed(problems)
-    return DataSet(internal=freeze(context), customer=freeze(strip_internal(context)), sources=sources)
+    customer = strip_internal(context)
+    for key_path in internal_paths:
+        parent = customer
+        for part in key_path[:-1]:
+            parent = parent.get(part, {})
+        parent.pop(key_path[-1], None)
+    return DataSet(internal=freeze(context), customer=freeze(customer), sources=sources)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 
 # "module:function" entries; each function(project, dataset) builds one output and raises BuildFailed on problems.
-BUILD_STEPS: list[str] = []
+BUILD_STEPS: list[str] = [
+    "docskit.procurement.build:build_step",
+    "docskit.questionnaire.export:build_exports",
+]
 
 
 def run_build_steps(project, dataset, log=print) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from pathlib import Path
 
 import jinja2
@@ -55,6 +56,28 @@ FILTERS = {
 }
 
 
+# Template globals contributed by features, as "module:MAPPING" (name -> function). Add yours with one line.
+TEMPLATE_GLOBALS = [
+    "docskit.tables:TABLES",
+    "docskit.sitetables:SITE_TABLES",
+    "docskit.incident.templating:SUPPORT_GLOBALS",
+    "docskit.onboarding.view:HELPERS",
+    "docskit.questionnaire.describe:QUESTIONNAIRE_GLOBALS",
+]
+
+
+def template_globals() -> dict:
+    """Every registered template helper, by name; two features defining one name is an error."""
+    merged: dict = {}
+    for spec in TEMPLATE_GLOBALS:
+        module_name, _, attribute = spec.partition(":")
+        for name, value in getattr(importlib.import_module(module_name), attribute).items():
+            if name in merged and merged[name] is not value:
+                raise ValueError(f"template global {name!r} is defined twice (again in {spec})")
+            merged[name] = value
+    return merged
+
+
 def make_environment(
     project: Project, dataset: DataSet, audience: str, search_path: list[Path] | None = None
 ) -> jinja2.Environment:
@@ -72,7 +95,7 @@ def make_environment(
         lstrip_blocks=True,
     )
     env.globals.update(dataset.context(audience))
-    env.globals.update(tables.TABLES)
+    env.globals.update(template_globals())
     env.globals["audience"] = audience
     env.globals["Markup"] = Markup
     env.filters.update(FILTERS)

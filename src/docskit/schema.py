@@ -71,6 +71,9 @@ def load_schemas(folder: Path) -> tuple[dict[str, dict], Registry]:
         rel = path.relative_to(folder).as_posix()
         schema = json.loads(path.read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(schema)
+        # A `$schema` inside a referenced schema would make jsonschema switch to the plain 2020-12 validator
+        # there, silently skipping our x-ref keywords; every schema here is 2020-12, so drop the marker.
+        schema.pop("$schema", None)
         schema.setdefault("$id", SCHEMA_BASE + rel)
         schemas[rel] = schema
     registry = Registry().with_resources(

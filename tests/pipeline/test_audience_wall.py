@@ -41,7 +41,8 @@ def project_with_canaries(project_copy):
         encoding="utf-8",
     )
     (root / "data/canary_notes.yaml").write_text(
-        f"# Internal canary file.\naudience: internal\ncanary_notes:\n  text: {FILE_CANARY}\n",
+        f"# Internal canary file.\naudience: internal\ncanary_notes:\n  text: {FILE_CANARY}\n"
+        f"canary_list:\n  - {FILE_CANARY}-in-a-list\n",
         encoding="utf-8",
     )
     (root / "schemas/canary_notes.schema.json").write_text('{"type": "object"}', encoding="utf-8")
@@ -77,7 +78,8 @@ def test_canaries_appear_in_no_file_of_the_customer_build(project_with_canaries)
 
 def test_customer_template_cannot_read_an_internal_file(project_with_canaries):
     dataset = load_dataset(project_with_canaries)
-    assert "canary_notes" in dataset.internal
+    assert "canary_notes" in dataset.internal and "canary_list" in dataset.internal
     assert "canary_notes" not in dataset.customer
+    assert "canary_list" not in dataset.customer
     labels = [c["label"] for c in dataset.customer["company"]["contacts"]]
     assert RECORD_CANARY not in labels

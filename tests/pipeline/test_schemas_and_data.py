@@ -55,3 +55,21 @@ def test_missing_entry_for_a_plan_is_reported(project_copy):
     path.write_text(text[:start] + text[end:], encoding="utf-8")
     with pytest.raises(BuildFailed, match=r"severities\[0\]\.targets: missing entries for plans enterprise"):
         load_dataset(project_copy)
+
+
+def test_x_ref_is_enforced_inside_a_referenced_schema_that_declares_its_dialect(project_copy):
+    defs = project_copy.schemas / "defs"
+    defs.mkdir(exist_ok=True)
+    (defs / "region_pick.schema.json").write_text(
+        '{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",'
+        ' "properties": {"region": {"type": "string", "x-ref": "regions"}}}',
+        encoding="utf-8",
+    )
+    (project_copy.schemas / "picks.schema.json").write_text(
+        '{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",'
+        ' "properties": {"picks": {"$ref": "defs/region_pick.schema.json"}}}',
+        encoding="utf-8",
+    )
+    (project_copy.data / "picks.yaml").write_text("# picks\npicks:\n  region: mars\n", encoding="utf-8")
+    with pytest.raises(BuildFailed, match=r"data/picks\.yaml:3 picks\.region: unknown regions id 'mars'"):
+        load_dataset(project_copy)

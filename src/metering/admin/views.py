@@ -1,0 +1,224 @@
+"""What the admin pages show, computed from a Meter: overview, tenant detail, 24-hour series, statements."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..catalog import CONCURRENCY, GAUGE, QUOTA, RATE
+from ..meter import DimensionUsage, Meter
+from ..periods import month_bounds, month_index, period_seconds
+
+
+def utc(ts: float | None) -> str:
+    """Epoch seconds as '2026-01-01 14:05 UTC' ('-' for None)."""
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def usage_label(u: DimensionUsage) -> str:
+    scope = f" ({u.scope})" if u.scope else ""
+    return f"{u.dimension.name}{scope}"
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    """One line of the overview: a tenant and its dimension nearest to (or furthest over) its limit."""
+
+    tenant: str
+    name: str
+    plan: str
+    cus: int
+    top: DimensionUsage
+    rows: list[DimensionUsage]
+
+
+def overview(meter: Meter, now: float) -> list[TenantSummary]:
+    """Every tenant, nearest-to-limit first (highest percent of any dimension)."""
+    out = []
+    for tenant in meter.tenants():
+        contract, limits = meter.contract(tenant), meter.limits(tenant)
+        rows = meter.usage(tenant, now=now)
+        top = max(rows, key=lambda u: u.percent)
+        out.append(TenantSummary(tenant, contract.name, limits.plan, limits.cus, top, rows))
+    return sorted(out, key=lambda s: (-s.top.percent, s.tenant))
+
+
+def hourly_series(meter: Meter, tenant: str, now: float, hours: int = 24) -> tuple[list, list[str]]:
+    """Percent of limit per hour for the last `hours` hours: [(label, [percent...])], hour labels.
+
+    Rates: runs in the hour against the hour's capacity. Concurrency and gauges: the hour's peak.
+    Quotas: the running total of the UTC day at the end of the hour, per connector.
+    """
+    last = int(now // 3600)
+    first = last - hours + 1
+    limits = meter.limits(tenant)
+    day_start_hour = (first * 3600 - (first * 3600) % 86400) // 3600
+    history = meter.storage.usage_history(tenant, day_start_hour, last + 1)
+    values: dict[tuple[str, str, str], dict[int, float]] = defaultdict(dict)
+    for dim, scope, hour, metric, value in history:
+        values[(dim, scope, metric)][hour] = value
+    series = []
+    for lim in limits.dimensions.values():
+        dim = lim.dimension
+        if dim.kind == RATE:
+            capacity = lim.limit * 3600 / period_seconds(dim.period)
+            used = values.get((dim.id, "", "used"), {})
+            series.append((dim.name, [100 * used.get(h, 0) / capacity for h in range(first, last + 1)]))
+        elif dim.kind == QUOTA:
+            for scope in meter.catalog.connectors if dim.per_connector else ("",):
+                used = values.get((dim.id, scope, "used"), {})
+                points, total = [], 0.0
+                for h in range(day_start_hour, last + 1):
+                    if h % 24 == 0:
+                        total = 0.0
+                    total += used.get(h, 0)
+                    if h >= first:
+                        points.append(100 * total / lim.limit)
+                series.append((f"{dim.name} ({scope})" if scope else dim.name, points))
+        elif dim.kind in (CONCURRENCY, GAUGE):
+            peaks = values.get((dim.id, "", "peak"), {})
+            if not peaks:
+                continue
+            points, current = [], 0.0
+            for h in range(day_start_hour, last + 1):
+                # concurrency peaks are per hour; a gauge keeps its last measured value until measured again
+                current = peaks.get(h, 0.0) if dim.kind == CONCURRENCY else peaks.get(h, current)
+                if h >= first:
+                    points.append(100 * current / lim.limit)
+            series.append((dim.name, points))
+    labels = [datetime.fromtimestamp(h * 3600, UTC).strftime("%H:00") for h in range(first, last + 1)]
+    return series, labels
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    day: str
+    dimension: str
+    name: str
+    connector: str
+    unit: str
+    limit: float
+    used: float | None
+    peak: float | None
+    overage: float
+
+
+@dataclass(frozen=True)
+class Statement:
+    tenant: str
+    name: str
+    plan: str
+    cus: int
+    month: str
+    lines: list[StatementLine]
+    overage_totals: list[tuple[str, str, str, float]]  # (dimension, connector, unit, overage units)
+
+
+def parse_month(text: str) -> int:
+    """'2026-01' -> month index; ValueError if malformed."""
+    dt = datetime.strptime(text, "%Y-%m")
+    return dt.year * 12 + dt.month - 1
+
+
+def statement(meter: Meter, tenant: str, month: int) -> Statement:
+    """Daily usage of a month per dimension and connector, and the overage units to invoice.
+
+    Limits are the ones in force now; rates and quotas show units used per day, concurrency and gauges
+    the day's peak. Overage units are recorded only for dimensions in bill mode.
+    """
+    start, end = month_bounds(month)
+    contract, limits = meter.contract(tenant), meter.limits(tenant)
+    history = meter.storage.usage_history(tenant, int(start // 3600), int(end // 3600))
+    days: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
+    for dim, scope, hour, metric, value in history:
+        day = datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%d")
+        cell = days[(day, dim, scope)]
+        if metric in ("peak", "over_peak"):
+            cell[metric] = max(cell.get(metric, 0.0), value)
+        else:
+            cell[metric] = cell.get(metric, 0.0) + value
+    lines, overage = [], defaultdict(float)
+    order = {d.id: i for i, d in enumerate(meter.catalog.dimensions)}
+    for (day, dim_id, scope), cell in sorted(
+        days.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][2])
+    ):
+        if dim_id not in limits.dimensions:
+            continue
+        lim = limits[dim_id]
+        over = cell.get("over", 0.0) + cell.get("over_peak", 0.0)
+        lines.append(
+            StatementLine(
+                day,
+                dim_id,
+                lim.dimension.name,
+                scope,
+                lim.dimension.unit,
+                lim.limit,
+                cell.get("used"),
+                cell.get("peak"),
+                over,
+            )
+        )
+        if lim.kind == GAUGE:
+            overage[(dim_id, scope)] = max(overage[(dim_id, scope)], over)
+        else:
+            overage[(dim_id, scope)] += over
+    totals = [(d, s, limits[d].dimension.unit, v) for (d, s), v in sorted(overage.items()) if v > 0]
+    label = datetime.fromtimestamp(start, UTC).strftime("%Y-%m")
+    return Statement(tenant, contract.name, limits.plan, limits.cus, label, lines, totals)
+
+
+def _cell(value) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    text = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[1:2].isdigit() else text
+
+
+def statement_csv(s: Statement) -> str:
+    """The statement as CSV: one line per day, dimension and connector; overage totals at the end."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(
+        [
+            "tenant",
+            "month",
+            "date",
+            "dimension",
+            "connector",
+            "unit",
+            "limit",
+            "used",
+            "peak",
+            "overage_units",
+        ]
+    )
+    for line in s.lines:
+        w.writerow(
+            [
+                _cell(v)
+                for v in (
+                    s.tenant,
+                    s.month,
+                    line.day,
+                    line.dimension,
+                    line.connector,
+                    line.unit,
+                    float(line.limit),
+                    line.used,
+                    line.peak,
+                    line.overage,
+                )
+            ]
+        )
+    for dim, scope, unit, units in s.overage_totals:
+        w.writerow([_cell(v) for v in (s.tenant, s.month, "total", dim, scope, unit, "", "", "", units)])
+    return out.getvalue()
+
+
+def current_month(now: float) -> int:
+    return month_index(now)

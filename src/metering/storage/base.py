@@ -1,0 +1,128 @@
+"""The storage interface every backend implements, and the shared part of the Python-transaction stores."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from typing import ClassVar
+
+from .. import engine
+from ..models import Admission, AdmitRequest, Check, Decision, Notification, Settlement
+
+#: Tombstones of released or expired leases, and settled reservations, are kept this long (seconds)
+#: so that a late release or settle is still answered idempotently.
+TOMBSTONE_SECONDS = 2 * 86400
+
+
+class Storage(ABC):
+    """Usage state of every tenant, changed only through atomic per-tenant operations."""
+
+    schemes: ClassVar[tuple[str, ...]] = ()
+
+    # Decisions -------------------------------------------------------------------------------------
+    @abstractmethod
+    def admit(self, req: AdmitRequest) -> Admission:
+        """Check and count every check of `req` in one transaction (see engine.admit)."""
+
+    @abstractmethod
+    def set_gauge(self, tenant: str, check: Check, now: float, hour: int, minute: int) -> Decision:
+        """Record a measured gauge value."""
+
+    @abstractmethod
+    def heartbeat(self, tenant: str, lease_id: str, ttl: float, now: float) -> float:
+        """Extend a lease; the new expiry."""
+
+    @abstractmethod
+    def release(self, tenant: str, lease_id: str, now: float) -> bool:
+        """Free a lease; False if it was already free."""
+
+    @abstractmethod
+    def settle(self, tenant: str, key: str, used: float, windows: dict[str, int], hour: int) -> Settlement:
+        """Settle a write reservation and refund what was not used."""
+
+    # Reading ---------------------------------------------------------------------------------------
+    @abstractmethod
+    def scalars(self, tenant: str) -> dict[str, tuple[int, float]]:
+        """Every scalar state value of a tenant: {key: (window id, value)}."""
+
+    @abstractmethod
+    def active_leases(self, tenant: str, now: float) -> int:
+        """Leases of a tenant that have not expired or been released."""
+
+    @abstractmethod
+    def usage_history(self, tenant: str, hour_from: int, hour_to: int) -> list[tuple]:
+        """(dim, scope, hour, metric, value) for hours in [hour_from, hour_to)."""
+
+    @abstractmethod
+    def events(self, tenant: str, minute_from: int) -> list[tuple]:
+        """(minute, dim, scope, outcome, count) of refused or billed calls since `minute_from`, newest first."""
+
+    @abstractmethod
+    def notifications(self, tenant: str | None = None, limit: int = 100) -> list[Notification]:
+        """Outbox entries, newest first."""
+
+    # Outbox delivery -------------------------------------------------------------------------------
+    @abstractmethod
+    def claim_due(self, now: float, limit: int, lock_seconds: float) -> list[Notification]:
+        """Undelivered notifications due at `now`, locked for `lock_seconds` against other dispatchers."""
+
+    @abstractmethod
+    def mark_delivered(self, notification: Notification, now: float) -> None:
+        """Record a successful delivery."""
+
+    @abstractmethod
+    def mark_failed(self, notification: Notification, retry_at: float, error: str) -> None:
+        """Record a failed attempt; the notification is due again at `retry_at`."""
+
+    # Contracts -------------------------------------------------------------------------------------
+    @abstractmethod
+    def put_contract(self, tenant: str, document: str) -> None:
+        """Store a tenant's contract (JSON text)."""
+
+    @abstractmethod
+    def get_contract(self, tenant: str) -> str | None:
+        """A tenant's contract JSON, or None."""
+
+    @abstractmethod
+    def tenants(self) -> list[str]:
+        """Every tenant with a contract, sorted."""
+
+    # Housekeeping ----------------------------------------------------------------------------------
+    @abstractmethod
+    def purge(self, now: float) -> None:
+        """Drop tombstones and windows older than TOMBSTONE_SECONDS."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete all state (tests and demo only)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: stores without connections keep this no-op
+        """Release connections."""
+
+
+class TransactionalStorage(Storage):
+    """A store that runs `engine` rules in Python inside a per-tenant transaction."""
+
+    @abstractmethod
+    def transaction(self, tenant: str) -> AbstractContextManager[engine.Txn]:
+        """A context manager yielding the tenant's Txn; commits on success, rolls back on error."""
+
+    def admit(self, req: AdmitRequest) -> Admission:
+        with self.transaction(req.tenant) as tx:
+            return engine.admit(tx, req)
+
+    def set_gauge(self, tenant, check, now, hour, minute):
+        with self.transaction(tenant) as tx:
+            return engine.set_gauge(tx, check, now, hour, minute)
+
+    def heartbeat(self, tenant, lease_id, ttl, now):
+        with self.transaction(tenant) as tx:
+            return engine.heartbeat(tx, lease_id, ttl, now)
+
+    def release(self, tenant, lease_id, now):
+        with self.transaction(tenant) as tx:
+            return engine.release(tx, lease_id, now)
+
+    def settle(self, tenant, key, used, windows, hour):
+        with self.transaction(tenant) as tx:
+            return engine.settle(tx, key, used, windows, hour)

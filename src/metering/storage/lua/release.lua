@@ -1,0 +1,6 @@
+-- Free a lease's slot; idempotent (engine.release).
+local expires = tonumber(redis.call('ZSCORE', L, req.lease))
+if expires == nil then return cjson.encode({error = 'not_found'}) end
+if expires <= now then return cjson.encode({released = false}) end
+redis.call('ZADD', L, num(now), req.lease)
+return cjson.encode({released = true})

@@ -1,0 +1,255 @@
+"""redis://host:port/db — shared by several app servers. Every operation is one Lua script (one round trip),
+so it is atomic; all keys of a tenant carry the hash tag ``{tenant}`` and live in one cluster slot.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import redis
+
+from ..errors import InvalidArgument, LeaseExpired, LeaseNotFound
+from ..models import Admission, Decision, Notification, Settlement
+from .base import TOMBSTONE_SECONDS, Storage
+
+PREFIX = "mt"
+CONTRACTS = f"{PREFIX}:contracts"
+KEY_NAMES = ("s", "l", "r", "f", "o", "q", "e", "u")
+
+
+def tenant_keys(tenant: str) -> list[str]:
+    """The eight keys of one tenant, in the order the Lua prelude expects."""
+    return [f"{PREFIX}:{{{tenant}}}:{name}" for name in KEY_NAMES]
+
+
+def _load_script(name: str) -> str:
+    lua = resources.files(__package__) / "lua"
+    return (lua / "prelude.lua").read_text() + "\n" + (lua / f"{name}.lua").read_text()
+
+
+def _decision(row) -> Decision:
+    dim, scope, outcome, limit, used, remaining, reset, retry, overage = row
+    return Decision(
+        dim,
+        scope,
+        outcome,
+        float(limit),
+        float(used),
+        float(remaining),
+        float(reset),
+        float(retry),
+        float(overage),
+    )
+
+
+def _check_json(c) -> dict:
+    return {
+        "d": c.dim,
+        "k": c.kind,
+        "l": c.limit,
+        "m": c.mode,
+        "a": c.amount,
+        "s": c.scope,
+        "w": c.window,
+        "r": c.reset_after,
+        "p": c.notify_period,
+        "t": [list(t) for t in c.thresholds],
+        "i": c.interval,
+        "tol": c.tolerance,
+        "key": c.key,
+    }
+
+
+def _notification(raw: str) -> Notification:
+    n = json.loads(raw)
+    return Notification(
+        f"{n['tenant']}:{n['id']}",
+        n["tenant"],
+        n["dim"],
+        n["scope"],
+        n["period"],
+        n["threshold"],
+        float(n["usage"]),
+        float(n["limit"]),
+        float(n["created"]),
+        int(n["attempts"]),
+        n.get("delivered"),
+        n.get("error", ""),
+    )
+
+
+class RedisStorage(Storage):
+    """State in Redis; decisions run server-side in Lua."""
+
+    schemes = ("redis", "rediss", "unix")
+
+    def __init__(self, url: str, **options):
+        self.client = redis.Redis.from_url(url, decode_responses=True, **options)
+        names = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mark", "purge")
+        self._scripts = {name: self.client.register_script(_load_script(name)) for name in names}
+
+    def _run(self, name: str, tenant: str, request: dict):
+        return self._scripts[name](keys=tenant_keys(tenant), args=[tenant, json.dumps(request)])
+
+    def admit(self, req):
+        result = json.loads(
+            self._run(
+                "admit",
+                req.tenant,
+                {
+                    "now": req.now,
+                    "hour": req.hour,
+                    "minute": req.minute,
+                    "lease": req.lease_id,
+                    "ttl": req.lease_ttl,
+                    "checks": [_check_json(c) for c in req.checks],
+                },
+            )
+        )
+        decisions = [_decision(r) for r in (result["decisions"] or [])]
+        allowed = bool(result["allowed"])
+        keys = tuple(c.key for c in req.checks if c.key) if allowed else ()
+        lease = req.lease_id if allowed else ""
+        return Admission(
+            allowed,
+            decisions,
+            lease,
+            float(result["expires"]),
+            keys,
+            bool(result["replayed"]),
+            int(result["notified"]),
+        )
+
+    def set_gauge(self, tenant, check, now, hour, minute):
+        row = json.loads(
+            self._run(
+                "set_gauge", tenant, {"now": now, "hour": hour, "minute": minute, "check": _check_json(check)}
+            )
+        )
+        return _decision(row)
+
+    def heartbeat(self, tenant, lease_id, ttl, now):
+        result = json.loads(self._run("heartbeat", tenant, {"now": now, "lease": lease_id, "ttl": ttl}))
+        self._raise_lease(result, tenant, lease_id)
+        return float(result["expires"])
+
+    def release(self, tenant, lease_id, now):
+        result = json.loads(self._run("release", tenant, {"now": now, "lease": lease_id}))
+        self._raise_lease(result, tenant, lease_id)
+        return bool(result["released"])
+
+    @staticmethod
+    def _raise_lease(result, tenant, lease_id):
+        if result.get("error") == "not_found":
+            raise LeaseNotFound(f"lease {lease_id!r} was not issued to tenant {tenant!r}", field="lease_id")
+        if result.get("error") == "expired":
+            raise LeaseExpired(f"lease {lease_id!r} expired or was released; admit the run again", "lease_id")
+
+    def settle(self, tenant, key, used, windows, hour):
+        import time
+
+        r = json.loads(
+            self._run(
+                "settle",
+                tenant,
+                {"now": time.time(), "key": key, "used": used, "windows": windows, "hour": hour},
+            )
+        )
+        if r.get("error") == "not_found":
+            raise LeaseNotFound(f"reservation {key!r} was not made for tenant {tenant!r}", field="key")
+        if r.get("error") == "over":
+            raise InvalidArgument(
+                f"used ({used:g}) exceeds the reservation ({r['amount']:g}); reserve more", field="used"
+            )
+        return Settlement(
+            key,
+            r["dim"],
+            r["scope"],
+            float(r["amount"]),
+            float(r["used"]),
+            float(r["refund"]),
+            bool(r["replayed"]),
+        )
+
+    # Reading ---------------------------------------------------------------------------------------
+    def scalars(self, tenant):
+        out = {}
+        for key, value in self.client.hgetall(tenant_keys(tenant)[0]).items():
+            win, val = value.split(" ")
+            out[key] = (int(float(win)), float(val))
+        return out
+
+    def active_leases(self, tenant, now):
+        return self.client.zcount(tenant_keys(tenant)[1], f"({now!r}", "+inf")
+
+    def usage_history(self, tenant, hour_from, hour_to):
+        rows = []
+        for field, value in self.client.hgetall(tenant_keys(tenant)[7]).items():
+            dim, scope, hour, metric = field.split("|")
+            hour = int(float(hour))
+            if hour_from <= hour < hour_to:
+                rows.append((dim, scope, hour, metric, float(value)))
+        return sorted(rows)
+
+    def events(self, tenant, minute_from):
+        rows = []
+        for field, count in self.client.hgetall(tenant_keys(tenant)[6]).items():
+            minute, dim, scope, outcome = field.split("|")
+            minute = int(float(minute))
+            if minute >= minute_from:
+                rows.append((minute, dim, scope, outcome, int(count)))
+        return sorted(rows, reverse=True)
+
+    def notifications(self, tenant=None, limit=100):
+        found = []
+        for t in [tenant] if tenant else self.tenants():
+            raw = self.client.hgetall(tenant_keys(t)[4])
+            found.extend(_notification(v) for k, v in raw.items() if k != "#seq")
+        found.sort(key=lambda n: (n.created_at, int(n.id.rsplit(":", 1)[1])), reverse=True)
+        return found[:limit]
+
+    def claim_due(self, now, limit, lock_seconds):
+        claimed = []
+        for tenant in self.tenants():
+            if len(claimed) >= limit:
+                break
+            raws = self._run(
+                "claim", tenant, {"now": now, "limit": limit - len(claimed), "until": now + lock_seconds}
+            )
+            claimed.extend(_notification(r) for r in raws)
+        return claimed
+
+    def _mark(self, notification, request):
+        tenant, nid = notification.id.rsplit(":", 1)
+        self._run("mark", tenant, {**request, "id": nid})
+
+    def mark_delivered(self, notification, now):
+        self._mark(notification, {"now": now, "delivered": True})
+
+    def mark_failed(self, notification, retry_at, error):
+        self._mark(
+            notification, {"now": retry_at, "delivered": False, "retry_at": retry_at, "error": error[:500]}
+        )
+
+    # Contracts and housekeeping --------------------------------------------------------------------
+    def put_contract(self, tenant, document):
+        self.client.hset(CONTRACTS, tenant, document)
+
+    def get_contract(self, tenant):
+        return self.client.hget(CONTRACTS, tenant)
+
+    def tenants(self):
+        return sorted(self.client.hkeys(CONTRACTS))
+
+    def purge(self, now):
+        for tenant in self.tenants():
+            self._run("purge", tenant, {"now": now, "cutoff": now - TOMBSTONE_SECONDS})
+
+    def clear(self):
+        keys = list(self.client.scan_iter(f"{PREFIX}:*"))
+        for i in range(0, len(keys), 500):
+            self.client.delete(*keys[i : i + 500])
+
+    def close(self):
+        self.client.close()

@@ -1,0 +1,149 @@
+"""Bad buyer files give a clear message, and the input is never modified and no output is written."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import Workbook
+
+from docskit.questionnaire.errors import QuestionnaireError
+from docskit.questionnaire.fill import FillOptions
+from tests.questionnaire.buyers import buyer_workbook
+from tests.questionnaire.conftest import sha256
+
+QUESTIONS = ["Is MFA enforced for all of your employees?", "Do you encrypt customer data at rest?"]
+
+
+def _text_file(path):
+    path.write_text("Please answer our questions by Friday.\n", encoding="utf-8")
+
+
+def _renamed_text(path):
+    path.write_text("this is not a workbook", encoding="utf-8")
+
+
+def _encrypted(path):
+    # Encrypted OOXML is an OLE compound file: this is its signature, followed by the file's sectors.
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504))
+
+
+def _legacy_xls(path):
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504))
+
+
+def _empty_workbook(path):
+    Workbook().save(path)
+
+
+def _empty_csv(path):
+    path.write_text("", encoding="utf-8")
+
+
+def _no_question_column(path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Control", "Owner", "Status"])
+    sheet.append(["Access reviews happen every quarter for production systems", "IT", "Open"])
+    workbook.save(path)
+
+
+def _merged_header(path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Ref", "Question", None, "Response"])
+    sheet.merge_cells("B1:C1")
+    for index, question in enumerate(QUESTIONS, start=1):
+        sheet.append([index, question, None, None])
+    workbook.save(path)
+
+
+def _two_question_sheets(path):
+    workbook = Workbook()
+    for name in ("Security", "Privacy"):
+        sheet = workbook.active if name == "Security" else workbook.create_sheet(name)
+        sheet.title = name
+        sheet.append(["#", "Question", "Answer"])
+        for index, question in enumerate(QUESTIONS, start=1):
+            sheet.append([index, question, None])
+    workbook.save(path)
+
+
+def _header_without_questions(path):
+    workbook = Workbook()
+    workbook.active.append(["#", "Question", "Answer"])
+    workbook.active.append([1, "Yes", None])
+    workbook.save(path)
+
+
+BAD_INPUTS = [
+    ("notes.txt", _text_file, "not a spreadsheet"),
+    ("renamed.xlsx", _renamed_text, "is not a valid .xlsx workbook"),
+    ("protected.xlsx", _encrypted, "password-protected"),
+    ("legacy.xls", _legacy_xls, "legacy .xls workbooks are not supported"),
+    ("empty.xlsx", _empty_workbook, "the workbook is empty"),
+    ("empty.csv", _empty_csv, "the CSV file is empty"),
+    ("inventory.xlsx", _no_question_column, "no question column found"),
+    ("merged.xlsx", _merged_header, "has merged cells (B1:C1)"),
+    (
+        "two-sheets.xlsx",
+        _two_question_sheets,
+        "questions are spread over several sheets: 'Security' (2 questions)",
+    ),
+    ("header-only.xlsx", _header_without_questions, "no questions below it"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_gives_a_clear_message_and_is_left_untouched(filler, tmp_path, name, make, message):
+    source = tmp_path / name
+    make(source)
+    before = sha256(source)
+    output = tmp_path / f"answered{source.suffix}"
+    with pytest.raises(QuestionnaireError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        filler.fill(source, output)
+    assert sha256(source) == before
+    assert not output.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left behind
+
+
+def test_questions_on_several_sheets_can_be_filled_one_sheet_at_a_time(filler, tmp_path):
+    source = tmp_path / "two-sheets.xlsx"
+    _two_question_sheets(source)
+    report = filler.fill(source, tmp_path / "privacy.xlsx", FillOptions(sheet="Privacy"))
+    assert report.sheet == "Privacy" and len(report.rows) == 2
+
+
+def test_unknown_sheet_is_named_with_the_sheets_there_are(filler, tmp_path):
+    source = tmp_path / "two-sheets.xlsx"
+    _two_question_sheets(source)
+    with pytest.raises(QuestionnaireError, match="no sheet named 'Legal'; sheets: Security, Privacy"):
+        filler.fill(source, tmp_path / "out.xlsx", FillOptions(sheet="Legal"))
+
+
+def test_explicit_header_row_and_question_column_find_an_unusual_layout(filler, tmp_path):
+    source = tmp_path / "inventory.xlsx"
+    _no_question_column(source)
+    report = filler.fill(
+        source, tmp_path / "answered.xlsx", FillOptions(header_row=1, question_column="Control")
+    )
+    assert report.layout.question_column == 1 and report.rows[0].match.answer_id == "iam-08"
+
+
+def test_output_may_not_overwrite_the_buyers_file(filler, tmp_path):
+    source = tmp_path / "buyer.xlsx"
+    buyer_workbook(source, QUESTIONS)
+    before = sha256(source)
+    with pytest.raises(QuestionnaireError, match="the buyer's file is never overwritten"):
+        filler.fill(source, source)
+    assert sha256(source) == before
+
+
+def test_output_kind_must_match_the_input(filler, tmp_path):
+    source = tmp_path / "buyer.xlsx"
+    buyer_workbook(source, QUESTIONS)
+    with pytest.raises(QuestionnaireError, match=r"write a \.xlsx file for a \.xlsx input"):
+        filler.fill(source, tmp_path / "answered.csv")
+
+
+def test_missing_file_is_reported(filler, tmp_path):
+    with pytest.raises(QuestionnaireError, match="no such file"):
+        filler.fill(tmp_path / "absent.xlsx", tmp_path / "out.xlsx")
