@@ -122,42 +122,30 @@ def _template_line(exc: BaseException, filename: str | None) -> int | None:
 def render_template(env: jinja2.Environment, name: str, shown_as: str, **extra) -> str:
     """Render one template; any template error raises BuildFailed naming the file and line."""
     try:
-        template = env.get_template(name)
-        return template.render(**extra)
+        return env.get_template(name).render(**extra)
     except jinja2.TemplateSyntaxError as exc:
-        where = exc.filename or shown_as
-        raise BuildFailed(
-            [
-                Problem(
-                    _shown(env, where, shown_as),
-                    f"template syntax error: {exc.message}",
-                    line=exc.lineno,
-                    hint="close every {{ }}, {% %} and {% end… %} block",
-                )
-            ]
-        ) from None
+        where = _shown(env, exc.filename or shown_as, shown_as)
+        problem = Problem(
+            where,
+            f"template syntax error: {exc.message}",
+            line=exc.lineno,
+            hint="close every {{ }}, {% %} and {% end… %} block",
+        )
     except jinja2.UndefinedError as exc:
-        raise BuildFailed(
-            [
-                Problem(
-                    shown_as,
-                    f"undefined template variable: {exc.message}",
-                    line=_template_line(exc, _source_of(env, name)),
-                    hint="use a key that exists in data/ (see the data file's schema), or add it there",
-                )
-            ]
-        ) from None
+        problem = Problem(
+            shown_as,
+            f"undefined template variable: {exc.message}",
+            line=_template_line(exc, _source_of(env, name)),
+            hint="use a key that exists in data/ (see the data file's schema), or add it there",
+        )
     except (KeyError, ValueError, TypeError, jinja2.TemplateError) as exc:
-        raise BuildFailed(
-            [
-                Problem(
-                    shown_as,
-                    f"template error: {exc}",
-                    line=_template_line(exc, _source_of(env, name)),
-                    hint="check the expression on this line against the data it reads",
-                )
-            ]
-        ) from None
+        problem = Problem(
+            shown_as,
+            f"template error: {exc}",
+            line=_template_line(exc, _source_of(env, name)),
+            hint="check the expression on this line against the data it reads",
+        )
+    raise BuildFailed([problem])
 
 
 def _source_of(env: jinja2.Environment, name: str) -> str | None:

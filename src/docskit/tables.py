@@ -86,22 +86,9 @@ def regions_table(regions) -> str:
     return md_table(["Region", "Primary", "Disaster recovery"], rows)
 
 
-def response_targets_table(severities, plans) -> str:
-    """First-response target per severity and plan."""
-    rows = [
-        [
-            f"{s['name']} ({s['label']})",
-            *[minutes_text(s["targets"][p["id"]]["first_response_minutes"]) for p in plans],
-        ]
-        for s in severities
-    ]
-    return md_table(["Severity", *[p["name"] for p in plans]], rows)
-
-
 TABLES = {
     "md_table": md_table,
     "plan_limits_table": plan_limits_table,
     "per_cu_table": per_cu_table,
     "regions_table": regions_table,
-    "response_targets_table": response_targets_table,
 }

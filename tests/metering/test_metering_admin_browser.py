@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from docskit.browser import launch_chromium
 from metering import Meter
 from metering.admin import create_admin
 from metering.admin.svg import BAR_WIDTH
@@ -13,17 +14,6 @@ from tests.metering.helpers import ThreadedServer
 from tests.metering.test_metering_admin import NOW, PASSWORD, USER
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +30,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(p)
         yield b
         b.close()
 

@@ -6,20 +6,11 @@ from urllib.parse import urlparse
 
 import pytest
 
+from docskit.browser import launch_chromium
 from docskit.datamodel import load_dataset
 from docskit.localserver import serve_directory
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def site_url(customer_site):
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = launch_chromium(p)
         yield chromium
         chromium.close()
 
@@ -84,7 +75,16 @@ def search(page, site_url, query: str):
     box.press_sequentially(query, delay=40)
     results = page.locator(".md-search-result__item a.md-search-result__link")
     results.first.wait_for(timeout=10000)
-    return [results.nth(i).get_attribute("href") for i in range(results.count())]
+    # Results re-render while the search worker catches up with the last keystrokes: read them all at once,
+    # and only once two reads in a row agree.
+    previous = None
+    for _ in range(40):
+        links = results.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        if links and links == previous:
+            return links
+        previous = links
+        page.wait_for_timeout(150)
+    return previous or []
 
 
 def test_search_for_evidence_bundle_finds_the_evidence_page(page, site_url):

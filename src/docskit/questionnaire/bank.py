@@ -17,7 +17,6 @@ from ..problems import BuildFailed, Problem
 
 FOLDER = "questionnaire"
 SETTINGS = "questionnaire_settings"
-COMMITMENTS = "security_commitments"
 CAIQ_ID = re.compile(r"^(A&A|[A-Z]{3})-(\d{2})\.(\d+)$")
 
 

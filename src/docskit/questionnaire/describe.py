@@ -1,8 +1,9 @@
 """Implementation descriptions: each answer's description is a Jinja template rendered with the data context.
 
 Templates see the whole customer data context (``plans``, ``regions``, ``envelope``…) plus the helpers below,
-so numbers, regions and targets are read from data, never typed into prose. Where the security overview states
-the commitment (data/security_controls.yaml), an answer quotes it with ``control('<id>')``, word for word. The same function serves the
+so numbers, regions and targets are read from data, never typed into prose. Security commitments, cadences and
+objectives have one home, data/security_controls.yaml: an answer quotes a control with ``control('<id>')``, word
+for word, or one of its numbers with ``param('<id>', '<name>')``. The same function serves the
 exports and auto-fill (``render_descriptions``) and the procurement pack's HTML partial
 (``questionnaire_description``, a template global).
 """
@@ -16,7 +17,7 @@ import jinja2
 from ..problems import BuildFailed, Problem
 from ..procurement.controls import statement_text
 from ..tables import minutes_text
-from .bank import COMMITMENTS, FOLDER, Answer, Bank, line_of
+from .bank import Answer, Bank, line_of
 
 
 def _join_and(items, word: str = "and") -> str:
@@ -79,7 +80,6 @@ def description_helpers(context: Mapping) -> dict:
         )
 
     return {
-        "cm": context[FOLDER][COMMITMENTS]["commitments"],
         "control": control,
         "param": param,
         "role": roles.__getitem__,

@@ -254,7 +254,7 @@ class SqliteStorage(TransactionalStorage):
         conn = self._connect()
         try:
             while not self._stop.wait(self.checkpoint_seconds):
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                conn.execute("PRAGMA wal_checkpoint(RESTART)")
         finally:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             conn.close()
