@@ -83,3 +83,13 @@ def test_customer_template_cannot_read_an_internal_file(project_with_canaries):
     assert "canary_list" not in dataset.customer
     labels = [c["label"] for c in dataset.customer["company"]["contacts"]]
     assert RECORD_CANARY not in labels
+
+
+def test_handbook_pages_are_marked_internal_and_unindexable_and_customer_pages_are_not(built_project):
+    robots = '<meta name="robots" content="noindex, nofollow">'
+    handbook = built_project.build / "site/handbook/index.html"
+    customer = built_project.build / "site/customer/index.html"
+    assert robots in handbook.read_text(encoding="utf-8")
+    assert "Internal handbook: do not share" in handbook.read_text(encoding="utf-8")
+    assert robots not in customer.read_text(encoding="utf-8")
+    assert "Internal handbook" not in customer.read_text(encoding="utf-8")
