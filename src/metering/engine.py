@@ -61,11 +61,13 @@ def _evaluate(tx: Txn, c: Check, now: float, active: int) -> tuple[Decision, flo
     new_tat = 0.0
     kind = c.kind
     if kind == "rate":
-        rec = tx.get("t:" + c.dim)
+        get = tx.get
+        rec = get("t:" + c.dim)
         tat = rec[1] if rec is not None and rec[1] > now else now
         new_tat = tat + c.amount * c.interval
         over = new_tat - now > c.tolerance + EPS
-        before = _window_value(tx, "w:" + c.dim + ":", c.window)
+        rec = get("w:" + c.dim + ":")
+        before = rec[1] if rec is not None and rec[0] == c.window else 0.0
         if over:
             remaining = max(0, math.floor((c.tolerance - (tat - now)) / c.interval + EPS))
             reset, retry = tat - now, new_tat - c.tolerance - now
@@ -149,6 +151,8 @@ def admit(tx: Txn, req: AdmitRequest) -> Admission:
         if expires is not None and expires > now:
             return Admission(True, [], lease_id, expires, _keys(req.checks), replayed=True)
         active = tx.active_leases(now)
+    elif len(req.checks) == 1 and not req.checks[0].key:
+        return _decide_one(tx, req.checks[0], req)
     evaluated = []
     keys = []
     allowed = True
@@ -184,6 +188,18 @@ def admit(tx: Txn, req: AdmitRequest) -> Admission:
         replayed=replays > 0 and not evaluated,
         notified=notified,
     )
+
+
+def _decide_one(tx: Txn, c: Check, req: AdmitRequest) -> Admission:
+    """`admit` for the single-dimension decision (one check, no lease, no reservation key)."""
+    d, before, demand, new_tat = _evaluate(tx, c, req.now, 0)
+    allowed = d.outcome in ALLOWED
+    if allowed:
+        _apply(tx, c, d, before, new_tat, req)
+    notified = 0
+    if d.outcome != ADMITTED or (c.thresholds and demand + EPS >= c.thresholds[0][1]):
+        notified = _notify_and_log(tx, c, d, demand, req)
+    return Admission(allowed, [d], notified=notified)
 
 
 def _keys(checks: list[Check]) -> tuple[str, ...]:

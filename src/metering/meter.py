@@ -299,7 +299,12 @@ class Meter:
         """A single-dimension decision on a rate, quota or gauge dimension, counted if allowed."""
         if now is None:
             now = self.clock()
-        plan = self._plan(tenant, dimension, (RATE, QUOTA, GAUGE))
+        cached = self._limits.get(tenant)
+        plan = None
+        if cached is not None and time.monotonic() - cached[0] < self.contract_ttl:
+            plan = cached[2].get(dimension) if type(dimension) is str else None
+        if plan is None or plan.kind == CONCURRENCY:
+            plan = self._plan(tenant, dimension, (RATE, QUOTA, GAUGE))
         if type(amount) not in (int, float) or not 0 < amount < math.inf:
             amount = _amount(amount)
         scope = self._connector(connector) if plan.per_connector else ""

@@ -116,6 +116,25 @@ def test_two_clean_builds_from_the_same_sources_are_byte_identical(
         ).read_bytes()
 
 
+def test_pack_pdfs_equal_a_plain_weasyprint_render_of_the_same_html(built_pack, pack_project, pack_dataset):
+    """The render workers collect garbage less often than Python's default; that must not change a byte."""
+    import gc
+
+    from docskit.pdfrender import render_pdf
+    from docskit.procurement.build import render_documents, render_jobs
+    from docskit.procurement.rendering import RENDER_GC_THRESHOLD
+
+    assert gc.get_threshold() != RENDER_GC_THRESHOLD
+    largest = max(built_pack.manifest["documents"], key=lambda entry: entry["pages"])
+    printed, _ = render_documents(pack_project, pack_dataset)
+    job = next(
+        j for j in render_jobs(built_pack.manifest["pack"]["version"], printed) if j.name == largest["id"]
+    )
+    plain = render_pdf(job.html, identifier=job.identifier)
+    assert plain.data == (built_pack.folder / largest["file"]).read_bytes()
+    assert plain.pages == largest["pages"]
+
+
 def test_rebuilding_a_released_version_unchanged_keeps_it(built_pack, pack_project, pack_dataset):
     before = (built_pack.folder / "manifest.json").read_bytes()
     day = dt.date.fromisoformat(pack_dataset.customer["pack"]["effective_date"])

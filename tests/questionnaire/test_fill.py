@@ -7,7 +7,7 @@ import csv
 from openpyxl import load_workbook
 
 from docskit.questionnaire.fill import ANSWERED, NO_MATCH, REVIEW, UNMATCHED, FillOptions
-from tests.questionnaire.buyer_questions import HELD_OUT, LABELLED, acceptable
+from tests.questionnaire.buyer_questions import FRESH_HELD_OUT, HELD_OUT, LABELLED, acceptable
 from tests.questionnaire.buyers import HEADER_ROW, buyer_csv, buyer_workbook
 from tests.questionnaire.conftest import sha256
 
@@ -62,16 +62,32 @@ def test_labelled_buyer_questionnaire_is_answered_right_at_the_default_threshold
     assert metrics["confident_wrong"] == []
 
 
-def test_held_out_buyer_questionnaire_keeps_precision_on_unseen_wording(filler, tmp_path):
-    """The held-out questionnaire was never used to tune the matcher: it measures unseen wording."""
+def test_held_out_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_path):
+    """Never used for phrasings; its misses informed the synonym table (see FRESH_HELD_OUT for unseen wording).
+    It meets the no-confident-wrong bar; coverage is below the issue's 90% (87.5% when written)."""
     outcomes, _ = _outcomes(filler, tmp_path, HELD_OUT, "globex")
     metrics = _metrics(outcomes)
     print(
         f"\nheld-out set ({len(HELD_OUT)} questions): coverage {metrics['coverage']:.1%}, precision "
         f"{metrics['precision']:.1%}, confident wrong {len(metrics['confident_wrong'])}"
     )
-    assert metrics["precision"] >= 0.85
-    assert metrics["coverage"] >= 0.55
+    assert metrics["confident_wrong"] == []
+    assert metrics["coverage"] >= 0.85
+
+
+def test_fresh_buyer_questionnaire_measures_wording_the_matcher_never_saw(filler, tmp_path):
+    """Written after the matcher was tuned and never used to tune it. It does not meet the issue's bar (80.6%
+    coverage and two confident wrong answers when first run): this asserts what it meets, so a regression shows."""
+    assert len(FRESH_HELD_OUT) >= 30 and any(label is None for _, label in FRESH_HELD_OUT)
+    outcomes, _ = _outcomes(filler, tmp_path, FRESH_HELD_OUT, "initech")
+    metrics = _metrics(outcomes)
+    print(
+        f"\nfresh held-out set ({len(FRESH_HELD_OUT)} questions): coverage {metrics['coverage']:.1%}, precision "
+        f"{metrics['precision']:.1%}, confident wrong {len(metrics['confident_wrong'])}"
+    )
+    assert metrics["coverage"] >= 0.80
+    assert metrics["precision"] >= 0.90
+    assert len(metrics["confident_wrong"]) <= 2
 
 
 def test_questions_the_bank_does_not_answer_are_never_answered(filler, tmp_path):

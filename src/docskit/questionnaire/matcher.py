@@ -1,15 +1,17 @@
 """Match a buyer's question to a bank answer: its CAIQ question id first, then text similarity.
 
-Text similarity uses rapidfuzz over normalised text (lower case, British spellings folded to American, common
-synonyms folded to one token, filler words dropped, light suffix stemming). Each bank answer is represented by its
-canonical question and phrasings; a question's score for an answer is its best score against any of them.
+Text is normalised first (lower case, British spellings folded to American, a table of security vocabulary folded
+to one token — MFA/2FA/multi-factor, at rest/on disk, pen test/penetration test, DR, SSO/SAML, BYOK, MDM… —,
+filler words dropped, light suffix stemming). Each bank answer is represented by its canonical question and
+phrasings, one by one and pooled.
 
-The score blends rapidfuzz's ``token_set_ratio`` (robust to extra words) with ``token_sort_ratio`` (penalises
-texts that share only a few words), then scales it by how much of the question the bank text covers: a question
-whose distinctive words are absent from the bank text (``How many customers do you have?`` against an answer
-about customers' API access) keeps a low confidence even when the few words it does share match perfectly.
-Three weightings of these scores must agree on the answer; when they do not, the confidence is scaled down so
-the row goes to review: on the labelled test questionnaires most wrong matches are caught this way.
+The confidence blends three views: rapidfuzz token scores (scaled by how much of the question the bank text
+covers), and scikit-learn TF-IDF cosine similarity over words and over character n-grams, plus a small share for
+the question's similarity to the answer's whole CCM domain (tie-breaking between neighbouring answers). It is then
+scaled by how many of the question's words the answer's wordings contain, so a question that shares one
+distinctive word with an answer stays unsure, and raised by the answer's lead over the runner-up. A match is
+uncertain, and its confidence scaled down so the row goes to review, when fewer than two views pick the answer or
+another answer comes within the margin of it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .bank import CAIQ_ID, Bank
 
@@ -28,18 +31,70 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
         r"\b(mfa|2fa|two[- ]?factor|multi[- ]?factor|2[- ]?step)( authentication| auth| verification)?\b",
         "multifactor",
     ),
-    (r"\b(sso|single[- ]sign[- ]on)\b", "singlesignon"),
+    (r"\b(sso|single[- ]sign[- ]on|saml[- ]based|federat\w*)\b", "singlesignon"),
+    (
+        r"\b(idp|identity provider|directory service|directory|azure ad|entra id|okta|active directory)\b",
+        "idp",
+    ),
+    (r"\b(scim|automatic(ally)? provision\w*|auto[- ]?provision\w*|user lifecycle|deprovision\w*)\b", "scim"),
+    (r"\b(rbac|role[- ]based access( control)?)\b", "least privilege role"),
+    (r"\b(at rest|on disk|in storage|stored data|data sitting in)\b", "rest"),
+    (r"\b(full[- ]disk encryption|disk encryption|bitlocker|filevault)\b", "disk encryption"),
+    (r"\b(https|transport layer security)\b", "tls"),
+    (r"\b(in transit|over the network|on the wire)\b", "transit"),
+    (r"\b(kms|hsm|key management service|hardware security modules?)\b", "kms"),
+    (r"\b(bug bounty|responsible disclosure|coordinated disclosure|security researchers?)\b", "disclosure"),
+    (
+        r"\b(outside|external|independent|third[- ]party) (firm|assessor|tester|auditor|compan(y|ies))\b",
+        "independent",
+    ),
+    (r"\b(patch\w*|remediat\w*|fix(es|ed|ing)?)\b", "remediate"),
+    (r"\b(allow[- ]?list\w*|white[- ]?list\w*|source ips?|egress ips?|ip address(es)?)\b", "ip allowlist"),
+    (r"\b(tabletop\w*|drills?|rehears\w*)\b", "exercise"),
+    (r"\b(breach(es)?|security incidents?|data incidents?)\b", "breach"),
+    (r"\b(sla|slas|response times?|response targets?)\b", "response target"),
+    (r"\b(segregat\w*|separate?\w*|isolat\w*|partition\w*)\b", "isolat"),
+    (r"\b(dev|qa|staging|test|testing|non[- ]production) environments?\b", "nonproduction environment"),
+    (r"\b(iso ?27001|iso/iec 27001)\b", "iso27001"),
+    (r"\b(soc ?2|soc ii)( type (2|ii))?\b", "soc2"),
+    (r"\b(soc|security operations cent(er|re))\b", "security monitoring"),
+    (
+        r"\b(background (checks?|investigations?|screening)|criminal (record|background) checks?|vett\w*)\b",
+        "background check",
+    ),
     (r"\bsaml\s*2(\.0)?\b", "saml"),
     (r"\b(byok|customer[- ]managed keys?|bring[- ]your[- ]own[- ]keys?|hyok)\b", "byok customer key"),
     (r"\b(dr)\b", "disaster recovery"),
     (r"\b(bcp|bcm)\b", "business continuity"),
-    (r"\b(pen[- ]?tests?|penetration tests?|pentests?|penetration testing)\b", "pentest"),
+    (r"\b(pen[- ]?test\w*|penetration[- ]test\w*|security test(s|ed|ing)?)\b", "pentest"),
+    (
+        r"\b(mobile device management|device management|mdm|centrally managed|endpoint management)\b",
+        "devicemanagement",
+    ),
+    (
+        r"\b((use|hold|supply|bring|control) (our|their) own|own) (encryption |master )?keys?\b",
+        "byok customer key",
+    ),
+    (
+        r"\b(multi[- ]?tenan\w*|between (tenants|customers)|logical(ly)? (separate?|segregat|isolat)\w*)\b",
+        "isolat customer",
+    ),
+    (
+        r"\b(elevated|privileged|admin(istrative)?|root|superuser) (access|rights|accounts?|permissions?)\b",
+        "privileged access",
+    ),
+    (r"\b(urgent|sev(erity)?[- ]?1|p1|critical (ticket|issue|outage))\b", "severity"),
+    (r"\b(respond|responds|responding)\b", "response"),
+    (r"\b(revert\w*|roll(ed|ing)?[- ]?back|rollback)\b", "rollback"),
+    (r"\b(kept|keep)\b", "retention"),
+    (r"\bapprov\w*\b", "approval"),
+    (r"\b(told|tell|inform\w*|notif\w*)\b", "notify"),
+    (r"\bour own (cloud |aws |azure |gcp )?(account|kms|key vault)\b", "byok customer key"),
     (r"\b(sub[- ]?processors?)\b", "subprocessor"),
     (r"\b(dpo|data protection officer|privacy officer)\b", "dpo"),
     (r"\b(pii|personal information|personally identifiable information)\b", "personal data"),
     (r"\b(e[- ]?mail)\b", "email"),
     (r"\b(anti[- ]?virus|anti[- ]?malware|edr)\b", "antimalware"),
-    (r"\b(mdm)\b", "device management"),
     (r"\b(ddos|denial of service)\b", "ddos"),
     (r"\b(waf|web application firewall)\b", "waf"),
     (r"\b(nda|non[- ]disclosure agreements?|confidentiality agreements?)\b", "nda"),
@@ -114,11 +169,19 @@ def normalise(text: str) -> str:
     return " ".join(_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1)
 
 
-# Three views of the same rapidfuzz scores: (weight of token_set_ratio, the rest token_sort_ratio; share of the
-# score that depends on how much of the question the bank text covers). The first view is the confidence; when
-# the other views pick a different answer, the match is uncertain and its confidence is scaled down. Tuned
-# together with the threshold in data/questionnaire/questionnaire_settings.yaml.
-VIEWS: tuple[tuple[float, float], ...] = ((0.7, 0.7), (0.5, 0.0), (1.0, 0.3))
+# The confidence blends three similarity views of a question and an answer (0-1 each): rapidfuzz token scores
+# scaled by how much of the question the bank text covers, and TF-IDF cosine similarity over words (uni- and
+# bigrams) and over character n-grams (robust to word forms the stemmer misses). TF-IDF is fitted on the bank, so
+# words that many answers share (policy, data, review) weigh little and distinctive words decide. Each view takes
+# the better of an answer's best single wording and all its wordings pooled. Tuned together with the threshold in
+# data/questionnaire/questionnaire_settings.yaml.
+FUZZY_BLEND = (0.7, 0.7)  # (weight of token_set_ratio, the rest token_sort_ratio; share scaled by coverage)
+WEIGHTS = {"fuzzy": 0.4, "words": 0.3, "chars": 0.3}
+COVERAGE_WEIGHT = 0.7  # share of the confidence that depends on how much of the question the answer covers
+DOMAIN_WEIGHT = 0.1  # how much the question's similarity to the answer's whole CCM domain adds (tie-breaking)
+# A match is uncertain, and its confidence scaled down, when the views do not agree on the answer or the runner-up
+# (another answer) comes within MARGIN of the best score, relative to it.
+MARGIN = 0.08
 DISAGREEMENT_FACTOR = 0.6
 
 
@@ -130,7 +193,7 @@ class Match:
     confidence: float
     method: str  # "id" (CAIQ question id), "text" (similarity) or "none"
     runner_up: str | None = None
-    agreed: bool = True  # all similarity views chose the same answer
+    agreed: bool = True  # the views chose the same answer and the runner-up is clearly behind
 
 
 class Matcher:
@@ -150,6 +213,28 @@ class Matcher:
             self._choices.extend(normalise(text) for text in answer.texts)
         self._vocabulary = {w: i for i, w in enumerate(sorted({w for c in self._choices for w in c.split()}))}
         self._choice_words = self._word_matrix(self._choices)
+        pooled = [
+            " ".join(self._choices[a:b]) for a, b in zip(self._starts, [*self._starts[1:], None], strict=True)
+        ]
+        self._pooled_words = self._word_matrix(pooled)
+        domains = sorted({a.domain for a in bank.answers})
+        self._domain_of = np.array([domains.index(a.domain) for a in bank.answers])
+        by_domain = [
+            " ".join(p for p, d in zip(pooled, self._domain_of, strict=True) if d == i)
+            for i in range(len(domains))
+        ]
+        self._tfidf = {}
+        for view, options in (
+            ("words", {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"\S+"}),
+            ("chars", {"analyzer": "char_wb", "ngram_range": (3, 5)}),
+        ):
+            vectoriser = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options).fit(self._choices)
+            self._tfidf[view] = (
+                vectoriser,
+                vectoriser.transform(self._choices),
+                vectoriser.transform(pooled),
+                vectoriser.transform(by_domain),
+            )
 
     def _word_matrix(self, texts: list[str]) -> np.ndarray:
         """One row per text, one column per bank word: 1 where the text has the word."""
@@ -187,29 +272,46 @@ class Matcher:
         scored = [i for i, q in zip(to_score, queries, strict=True) if q]
         if scored and self._choices:
             views = self.scores([q for q in queries if q])
-            primary = views[0]
-            top_two = np.argsort(-primary, axis=1)[:, :2]
-            choices = np.stack([v.argmax(axis=1) for v in views])
+            combined = sum(WEIGHTS[name] * views[name] for name in WEIGHTS) + DOMAIN_WEIGHT * views["domain"]
+            combined *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * views["coverage"]
+            top_two = np.argsort(-combined, axis=1)[:, :2]
+            picks = np.stack([views[name].argmax(axis=1) for name in WEIGHTS])
             for row, i in enumerate(scored):
                 best = int(top_two[row, 0])
-                agreed = bool((choices[:, row] == best).all())
-                confidence = float(primary[row, best]) * (1.0 if agreed else DISAGREEMENT_FACTOR)
-                second = self._ids[int(top_two[row, 1])] if primary.shape[1] > 1 else None
-                results[i] = Match(self._ids[best], round(confidence, 1), "text", second, agreed)
+                top = float(combined[row, best])
+                second = int(top_two[row, 1]) if combined.shape[1] > 1 else best
+                gap = (top - float(combined[row, second])) / top if top > 0 and second != best else 1.0
+                agreed = int((picks[:, row] == best).sum()) >= 2 and gap >= MARGIN
+                # A clear lead over the runner-up adds confidence: a question close to one answer and far from
+                # all others is answered; one equally close to two answers goes to review.
+                confidence = 100.0 * min(top * (1.0 + gap), 1.0) * (1.0 if agreed else DISAGREEMENT_FACTOR)
+                runner_up = self._ids[second] if second != best else None
+                results[i] = Match(self._ids[best], round(confidence, 1), "text", runner_up, agreed)
         return results
 
-    def scores(self, queries: list[str]) -> list[np.ndarray]:
-        """For each view, the similarity 0-100 of each normalised query (rows) to each bank answer (columns)."""
+    def scores(self, queries: list[str]) -> dict[str, np.ndarray]:
+        """Per view, the similarity 0-1 of each normalised query (rows) to each bank answer (columns); the
+        "domain" view is the similarity to the answer's whole CCM domain."""
         token_set = process.cdist(queries, self._choices, scorer=fuzz.token_set_ratio, workers=-1)
         token_sort = process.cdist(queries, self._choices, scorer=fuzz.token_sort_ratio, workers=-1)
         query_words = np.array([max(1, len(q.split())) for q in queries], dtype=np.float32)[:, None]
         shared = self._word_matrix(queries) @ self._choice_words.T
         coverage = np.minimum(shared / query_words, 1.0)
-        views = []
-        for set_weight, coverage_weight in VIEWS:
-            blended = set_weight * token_set + (1 - set_weight) * token_sort
-            per_text = blended * ((1 - coverage_weight) + coverage_weight * coverage)
-            views.append(np.maximum.reduceat(per_text, self._starts, axis=1))
+        set_weight, coverage_weight = FUZZY_BLEND
+        blended = (set_weight * token_set + (1 - set_weight) * token_sort) / 100.0
+        fuzzy = blended * ((1 - coverage_weight) + coverage_weight * coverage)
+        views = {"fuzzy": np.maximum.reduceat(fuzzy, self._starts, axis=1)}
+        domain = np.zeros_like(views["fuzzy"])
+        for name, (vectoriser, texts, pooled, by_domain) in self._tfidf.items():
+            query = vectoriser.transform(queries)
+            per_text = (query @ texts.T).toarray()
+            best_text = np.maximum.reduceat(per_text, self._starts, axis=1)
+            views[name] = np.maximum(best_text, (query @ pooled.T).toarray())
+            domain += 0.5 * (query @ by_domain.T).toarray()[:, self._domain_of]
+        views["domain"] = domain
+        # Share of the question's words found anywhere in the answer's wordings: a question about something else
+        # (that shares one distinctive word with an answer) stays unsure.
+        views["coverage"] = np.minimum((self._word_matrix(queries) @ self._pooled_words.T) / query_words, 1.0)
         return views
 
 

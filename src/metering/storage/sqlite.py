@@ -41,9 +41,24 @@ CREATE TABLE IF NOT EXISTS usage(tenant TEXT, hour INTEGER, dim TEXT, scope TEXT
 CREATE TABLE IF NOT EXISTS contracts(tenant TEXT PRIMARY KEY, doc TEXT NOT NULL);
 """
 
-UPSERT_STATE = (
-    "INSERT INTO state VALUES(?,?,?,?) ON CONFLICT DO UPDATE SET win=excluded.win, val=excluded.val"
-)
+UPSERT_STATE_HEAD = "INSERT INTO state VALUES"
+UPSERT_STATE_TAIL = " ON CONFLICT DO UPDATE SET win=excluded.win, val=excluded.val"
+#: One multi-row upsert per transaction; the text for n rows is built once (sqlite3 caches the statement).
+_UPSERT_STATE_SQL: dict[int, str] = {}
+
+
+def upsert_state_sql(rows: int) -> str:
+    """The upsert of `rows` state rows in one statement."""
+    sql = _UPSERT_STATE_SQL.get(rows)
+    if sql is None:
+        sql = _UPSERT_STATE_SQL[rows] = UPSERT_STATE_HEAD + ",".join(["(?,?,?,?)"] * rows) + UPSERT_STATE_TAIL
+    return sql
+
+
+#: Usage of the current hour is kept in state rows ``u:<dim>|<scope>|<metric>`` (window = hour) and moved
+#: into the usage table when a later hour's usage arrives, so a decision writes no usage row of its own.
+USAGE_PREFIX = "u:"
+_MAX_FOLD = frozenset(("peak", "over_peak"))
 UPSERT_USAGE = (
     "INSERT INTO usage VALUES(?,?,?,?,?,?) ON CONFLICT DO UPDATE SET val = CASE"
     " WHEN excluded.metric IN ('peak', 'over_peak') THEN max(val, excluded.val) ELSE val + excluded.val END"
@@ -59,6 +74,25 @@ PREFETCH_RESERVATIONS = (
     " UNION ALL SELECT 3, key, win, amount, dim, scope, state, used FROM reservations"
     " WHERE tenant=?1 AND key IN ({})"
 )
+_PREFETCH_SQL: dict[tuple[bool, int], str] = {}
+
+
+def prefetch_sql(lease: bool, reservations: int) -> str:
+    """admit's read-ahead query, built once per shape."""
+    sql = _PREFETCH_SQL.get((lease, reservations))
+    if sql is None:
+        sql = PREFETCH_STATE + (PREFETCH_LEASE if lease else "")
+        if reservations:
+            sql += PREFETCH_RESERVATIONS.format(",".join("?" * reservations))
+        _PREFETCH_SQL[lease, reservations] = sql
+    return sql
+
+
+#: Bumped in a forked child, so each process opens its own connections (a connection must not cross a fork)
+#: without asking the kernel for its pid on every decision.
+_fork_generation = [0]
+os.register_at_fork(after_in_child=lambda: _fork_generation.__setitem__(0, _fork_generation[0] + 1))
+
 NOTIFICATION_COLUMNS = (
     "id, tenant, dim, scope, period, threshold, usage, lim, created, attempts, delivered, error"
 )
@@ -103,16 +137,15 @@ class _Txn:
     def prepare(self, req):
         """One query for the scalars, the lease, the active lease count and the reservations `req` needs."""
         keys = [c.key for c in req.checks if c.key]
-        sql, params = PREFETCH_STATE, [self.tenant]
-        if req.lease_id:
-            sql += PREFETCH_LEASE
-            params += [req.lease_id, req.now]
-            self._leases[req.lease_id] = None
-        if keys:
-            sql += PREFETCH_RESERVATIONS.format(",".join("?" * len(keys)))
-            params += keys
+        lease_id = req.lease_id
+        if lease_id:
+            params = [self.tenant, lease_id, req.now, *keys]
+            self._leases[lease_id] = None
+        else:
+            params = [self.tenant, *keys]
         scalars = {}
-        for kind, key, win, val, dim, scope, state, used in self.cur.execute(sql, params):
+        rows = self.cur.execute(prefetch_sql(bool(lease_id), len(keys)), params)
+        for kind, key, win, val, dim, scope, state, used in rows:
             if kind == 0:
                 scalars[key] = (win, val)
             elif kind == 1:
@@ -180,16 +213,31 @@ class _Txn:
         self._events.append((self.tenant, minute, dim, scope, outcome))
 
     def add_usage(self, dim, scope, hour, metric, value):
-        self._usage.append((self.tenant, hour, dim, scope, metric, value))
+        key = USAGE_PREFIX + dim + "|" + scope + "|" + metric
+        scalars = self._scalars
+        if scalars is None:
+            self.get(key)
+            scalars = self._scalars
+        rec = scalars.get(key)
+        if rec is not None:
+            held_hour, held = rec
+            if held_hour == hour:
+                value = max(held, value) if metric in _MAX_FOLD else held + value
+            elif held_hour > hour:  # a call dated before the held hour goes straight into history
+                self._usage.append((self.tenant, hour, dim, scope, metric, value))
+                return
+            else:  # a new hour: the held hour becomes history
+                self._usage.append((self.tenant, held_hour, dim, scope, metric, held))
+        scalars[key] = self._dirty[key] = (hour, value)
 
     def flush(self):
         cur, t = self.cur, self.tenant
         dirty, usage = self._dirty, self._usage
-        if len(dirty) == 1:
-            ((k, (w, v)),) = dirty.items()
-            cur.execute(UPSERT_STATE, (t, k, w, v))
-        elif dirty:
-            cur.executemany(UPSERT_STATE, [(t, k, w, v) for k, (w, v) in dirty.items()])
+        if dirty:
+            params = []
+            for k, (w, v) in dirty.items():
+                params += (t, k, w, v)
+            cur.execute(upsert_state_sql(len(dirty)), params)
         if len(usage) == 1:
             cur.execute(UPSERT_USAGE, usage[0])
         elif usage:
@@ -233,9 +281,9 @@ class SqliteStorage(TransactionalStorage):
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
+        if conn is None or self._local.generation != _fork_generation[0]:
             conn = self._connect()
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.generation = conn, _fork_generation[0]
             self._local.cur = conn.cursor()
             self._start_checkpointer()
         return conn
@@ -254,7 +302,7 @@ class SqliteStorage(TransactionalStorage):
         conn = self._connect()
         try:
             while not self._stop.wait(self.checkpoint_seconds):
-                conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             conn.close()
@@ -274,7 +322,10 @@ class SqliteStorage(TransactionalStorage):
         cur.execute("COMMIT")
 
     def admit(self, req):
-        cur = self._local.cur if getattr(self._local, "pid", None) == os.getpid() else self._conn().cursor()
+        local = self._local
+        if getattr(local, "generation", -1) != _fork_generation[0] or local.conn is None:
+            self._conn()
+        cur = local.cur
         cur.execute("BEGIN IMMEDIATE")
         try:
             tx = _Txn(req.tenant, cur)
@@ -291,17 +342,29 @@ class SqliteStorage(TransactionalStorage):
 
     def scalars(self, tenant):
         rows = self._read("SELECT key, win, val FROM state WHERE tenant=?", (tenant,))
-        return {k: (w, v) for k, w, v in rows}
+        return {k: (w, v) for k, w, v in rows if not k.startswith(USAGE_PREFIX)}
 
     def active_leases(self, tenant, now):
         return self._read("SELECT count(*) FROM leases WHERE tenant=? AND expires>?", (tenant, now))[0][0]
 
     def usage_history(self, tenant, hour_from, hour_to):
-        rows = self._read(
+        merged = {}
+        for dim, scope, hour, metric, val in self._read(
             "SELECT dim, scope, hour, metric, val FROM usage WHERE tenant=? AND hour>=? AND hour<?",
             (tenant, hour_from, hour_to),
+        ):
+            merged[dim, scope, hour, metric] = val
+        held = self._read(
+            "SELECT key, win, val FROM state WHERE tenant=? AND key>=? AND key<? AND win>=? AND win<?",
+            (tenant, USAGE_PREFIX, USAGE_PREFIX[:-1] + chr(ord(USAGE_PREFIX[-1]) + 1), hour_from, hour_to),
         )
-        return sorted(rows)
+        for key, hour, val in held:
+            dim, scope, metric = key[len(USAGE_PREFIX) :].split("|")
+            old = merged.get((dim, scope, hour, metric))
+            if old is not None:
+                val = max(old, val) if metric in _MAX_FOLD else old + val
+            merged[dim, scope, hour, metric] = val
+        return sorted((*k, v) for k, v in merged.items())
 
     def events(self, tenant, minute_from):
         return self._read(
