@@ -93,3 +93,8 @@ def test_handbook_pages_are_marked_internal_and_unindexable_and_customer_pages_a
     assert "Internal handbook: do not share" in handbook.read_text(encoding="utf-8")
     assert robots not in customer.read_text(encoding="utf-8")
     assert "Internal handbook" not in customer.read_text(encoding="utf-8")
+
+
+def test_customer_pages_have_no_announcement_bar(built_project):
+    html = (built_project.build / "site/customer/index.html").read_text(encoding="utf-8")
+    assert 'class="md-banner"' not in html
