@@ -1,50 +1,71 @@
-"""Read YAML while remembering where every value stands, so problems can name a line."""
+"""Read YAML fast, and find where any value stands when a problem needs to name its line.
+
+Data is parsed with libyaml (PyYAML's C loader) using YAML 1.2 booleans: only true/false are booleans, so
+answers such as `No` or country codes such as `NO` stay text. Positions are composed only when asked for.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+import yaml
 
 from .problems import BuildFailed, Problem
+
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class DataLoader(yaml.CSafeLoader):
+    """libyaml's safe loader with YAML 1.2 booleans (no yes/no/on/off)."""
+
+
+DataLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+DataLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 @dataclass
 class YamlSource:
-    """A parsed YAML file: its plain data and the positions of its nodes."""
+    """A parsed YAML file: its plain data and, on demand, the positions of its nodes."""
 
     file: str
-    tree: Any
+    text: str
+    plain: Any
+    _root: Any = field(default=None, repr=False)
 
     @property
     def data(self) -> Any:
-        return to_plain(self.tree)
+        """A copy of the file's data as plain dicts, lists and scalars (dates as ISO strings)."""
+        return copy.deepcopy(self.plain)
 
     def line_of(self, path) -> int | None:
         """1-based line of the value at `path` (keys and list indexes), or of its nearest parent."""
-        node = self.tree
-        line = 1
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=DataLoader)
+        node, line = self._root, 1
         for part in path:
-            try:
-                if isinstance(node, CommentedMap) and part in node:
-                    line = node.lc.key(part)[0] + 1
-                    node = node[part]
-                elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                    line = node.lc.item(part)[0] + 1
-                    node = node[part]
-                else:
+            if isinstance(node, yaml.MappingNode):
+                match = next((v for k, v in node.value if k.value == str(part)), None)
+                key = next((k for k, v in node.value if k.value == str(part)), None)
+                if match is None:
                     break
-            except (KeyError, IndexError, TypeError):
+                line, node = key.start_mark.line + 1, match
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
                 break
         return line
 
 
 def to_plain(node: Any) -> Any:
-    """ruamel's round-trip containers as plain dicts, lists and scalars."""
+    """Parsed YAML as plain dicts (string keys), lists and scalars; dates become ISO strings."""
     if isinstance(node, dict):
         return {str(k): to_plain(v) for k, v in node.items()}
     if isinstance(node, list):
@@ -58,20 +79,19 @@ def to_plain(node: Any) -> Any:
 
 def load_yaml(path: Path, shown_as: str) -> YamlSource:
     """Parse one YAML file; a syntax error raises BuildFailed naming the file and line."""
-    yaml = YAML(typ="rt")
+    text = path.read_text(encoding="utf-8")
     try:
-        tree = yaml.load(path.read_text(encoding="utf-8"))
-    except MarkedYAMLError as exc:
+        data = yaml.load(text, Loader=DataLoader)
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
         raise BuildFailed(
             [
                 Problem(
                     shown_as,
                     f"YAML syntax error: {exc.problem or exc.context}",
-                    line=line,
+                    line=mark.line + 1 if mark else None,
                     hint="check indentation, a missing ':' or an unclosed quote or bracket on this line",
                 )
             ]
         ) from None
-    return YamlSource(shown_as, tree)
+    return YamlSource(shown_as, text, to_plain(data))

@@ -7,7 +7,13 @@ import csv
 from openpyxl import load_workbook
 
 from docskit.questionnaire.fill import ANSWERED, NO_MATCH, REVIEW, UNMATCHED, FillOptions
-from tests.questionnaire.buyer_questions import FRESH_HELD_OUT, HELD_OUT, LABELLED, acceptable
+from tests.questionnaire.buyer_questions import (
+    FOURTH_HELD_OUT,
+    FRESH_HELD_OUT,
+    HELD_OUT,
+    LABELLED,
+    acceptable,
+)
 from tests.questionnaire.buyers import HEADER_ROW, buyer_csv, buyer_workbook
 from tests.questionnaire.conftest import sha256
 
@@ -63,8 +69,8 @@ def test_labelled_buyer_questionnaire_is_answered_right_at_the_default_threshold
 
 
 def test_held_out_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_path):
-    """Never used for phrasings; its misses informed the synonym table (see FRESH_HELD_OUT for unseen wording).
-    It meets the no-confident-wrong bar; coverage is below the issue's 90% (87.5% when written)."""
+    """Never used for phrasings; its misses informed the synonym table (see FOURTH_HELD_OUT for unseen wording).
+    It meets the no-confident-wrong bar; coverage is below the issue's 90% (87.5% when written and now)."""
     outcomes, _ = _outcomes(filler, tmp_path, HELD_OUT, "globex")
     metrics = _metrics(outcomes)
     print(
@@ -75,9 +81,10 @@ def test_held_out_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_
     assert metrics["coverage"] >= 0.85
 
 
-def test_fresh_buyer_questionnaire_measures_wording_the_matcher_never_saw(filler, tmp_path):
-    """Written after the matcher was tuned and never used to tune it. It does not meet the issue's bar (80.6%
-    coverage and two confident wrong answers when first run): this asserts what it meets, so a regression shows."""
+def test_fresh_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_path):
+    """Written after the matcher was tuned. Its two confident wrong answers when first run (80.6% coverage) led
+    to general changes: the content-coverage gate, the same-domain margin and key-rotation vocabulary. It is no
+    longer unseen (see FOURTH_HELD_OUT); it meets the no-confident-wrong bar but not 90% coverage."""
     assert len(FRESH_HELD_OUT) >= 30 and any(label is None for _, label in FRESH_HELD_OUT)
     outcomes, _ = _outcomes(filler, tmp_path, FRESH_HELD_OUT, "initech")
     metrics = _metrics(outcomes)
@@ -85,14 +92,32 @@ def test_fresh_buyer_questionnaire_measures_wording_the_matcher_never_saw(filler
         f"\nfresh held-out set ({len(FRESH_HELD_OUT)} questions): coverage {metrics['coverage']:.1%}, precision "
         f"{metrics['precision']:.1%}, confident wrong {len(metrics['confident_wrong'])}"
     )
+    assert metrics["confident_wrong"] == []
     assert metrics["coverage"] >= 0.80
-    assert metrics["precision"] >= 0.90
-    assert len(metrics["confident_wrong"]) <= 2
+
+
+def test_fourth_buyer_questionnaire_measures_wording_the_matcher_never_saw(filler, tmp_path):
+    """Written before the matcher was run on it and never used to tune it. It does not meet the issue's bar (63.9%
+    coverage, 95.8% precision and one confident wrong answer when first run, the same as the matcher before the
+    content-coverage gate): this asserts what it meets, so a regression shows."""
+    assert len(FOURTH_HELD_OUT) >= 30 and sum(label is None for _, label in FOURTH_HELD_OUT) >= 6
+    outcomes, _ = _outcomes(filler, tmp_path, FOURTH_HELD_OUT, "hooli")
+    metrics = _metrics(outcomes)
+    print(
+        f"\nfourth held-out set ({len(FOURTH_HELD_OUT)} questions): coverage {metrics['coverage']:.1%}, "
+        f"precision {metrics['precision']:.1%}, confident wrong {len(metrics['confident_wrong'])}"
+    )
+    assert metrics["coverage"] >= 0.63
+    assert metrics["precision"] >= 0.95
+    assert len(metrics["confident_wrong"]) <= 1
 
 
 def test_questions_the_bank_does_not_answer_are_never_answered(filler, tmp_path):
     outcomes, _ = _outcomes(
-        filler, tmp_path, [(q, None) for q, label in LABELLED + HELD_OUT if label is None], "unanswerable"
+        filler,
+        tmp_path,
+        [(q, None) for q, label in LABELLED + HELD_OUT + FRESH_HELD_OUT if label is None],
+        "unanswerable",
     )
     assert [o for o in outcomes if o[2]] == []
 
@@ -238,7 +263,7 @@ def test_prefilled_buyer_cells_are_kept(filler, tmp_path):
 
 def test_threshold_option_overrides_the_default(filler, tmp_path):
     source = tmp_path / "buyer.xlsx"
-    buyer_workbook(source, [q for q, _ in LABELLED])
+    buyer_workbook(source, [q for q, _ in LABELLED + HELD_OUT + FRESH_HELD_OUT])
     default = filler.fill(source, tmp_path / "default.xlsx")
     strict = filler.fill(source, tmp_path / "strict.xlsx", FillOptions(threshold=100.0))
     lenient = filler.fill(source, tmp_path / "lenient.xlsx", FillOptions(threshold=0.0))

@@ -10,8 +10,11 @@ covers), and scikit-learn TF-IDF cosine similarity over words and over character
 the question's similarity to the answer's whole CCM domain (tie-breaking between neighbouring answers). It is then
 scaled by how many of the question's words the answer's wordings contain, so a question that shares one
 distinctive word with an answer stays unsure, and raised by the answer's lead over the runner-up. A match is
-uncertain, and its confidence scaled down so the row goes to review, when fewer than two views pick the answer or
-another answer comes within the margin of it.
+uncertain, and its confidence scaled down so the row goes to review, when fewer than two views pick the answer
+(unless its lead is wide and it covers the question almost fully), when another answer comes within the margin
+of it (a wider margin when both are in one CCM domain), or when the answer's wordings cover too little of the
+question's content weighted by IDF (a question about a topic the bank lacks shares only generic words with it).
+Words the light stemmer leaves in another form than the bank's (formally, publicly) are snapped to the bank word.
 """
 
 from __future__ import annotations
@@ -85,6 +88,17 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ),
     (r"\b(urgent|sev(erity)?[- ]?1|p1|critical (ticket|issue|outage))\b", "severity"),
     (r"\b(respond|responds|responding)\b", "response"),
+    (
+        r"\b(cycl\w*|roll(s|ed|ing)?[- ]?(over)?|rekey\w*|re-key\w*|renew\w*|refresh\w*|replac\w*|chang\w*)"
+        r"(?=( (the|your|our|their|its|all|encryption|cryptographic|crypto|data|master|signing|tenant))* keys?\b)",
+        "rotate",
+    ),
+    (
+        r"\bkeys? (are |is |get |gets |being |been )?(cycl\w*|roll(s|ed|ing)?[- ]?over|rolled|rekey\w*|renew\w*"
+        r"|refresh\w*|replac\w*|changed)\b",
+        "key rotate",
+    ),
+    (r"\bkey (rollover|roll[- ]over|renewal|cycling|lifecycle change)\b", "key rotation"),
     (r"\b(revert\w*|roll(ed|ing)?[- ]?back|rollback)\b", "rollback"),
     (r"\b(kept|keep)\b", "retention"),
     (r"\bapprov\w*\b", "approval"),
@@ -166,7 +180,8 @@ def normalise(text: str) -> str:
     text = _BRITISH.sub(r"\1iz\2", str(text).lower().replace("&", " and "))
     for pattern, replacement in _SYNONYMS:
         text = pattern.sub(replacement, text)
-    return " ".join(_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1)
+    stems = (_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1)
+    return " ".join(s for s in stems if s not in STOPWORDS)  # listed -> list, uses -> use: filler too
 
 
 # The confidence blends three similarity views of a question and an answer (0-1 each): rapidfuzz token scores
@@ -182,7 +197,16 @@ DOMAIN_WEIGHT = 0.1  # how much the question's similarity to the answer's whole 
 # A match is uncertain, and its confidence scaled down, when the views do not agree on the answer or the runner-up
 # (another answer) comes within MARGIN of the best score, relative to it.
 MARGIN = 0.08
+# Neighbouring answers of one CCM domain (a policy and its procedure, key inventory and key rotation) share most
+# of their vocabulary, so a runner-up from the same domain must be further behind.
+SAME_DOMAIN_MARGIN = 0.10
 DISAGREEMENT_FACTOR = 0.6
+# Share of the question's content, weighted by how distinctive each word is (IDF over the bank's answers; a word
+# the bank never uses weighs most), that the matched answer's wordings must contain for a confident answer. A
+# question about a topic the bank does not cover (sales headcount, revenue) shares only generic words with its
+# best answer and goes to review.
+CONTENT_COVERAGE = 0.42
+FULL_CONTENT_COVERAGE = 0.8
 
 
 @dataclass(frozen=True)
@@ -212,11 +236,15 @@ class Matcher:
             self._starts.append(len(self._choices))
             self._choices.extend(normalise(text) for text in answer.texts)
         self._vocabulary = {w: i for i, w in enumerate(sorted({w for c in self._choices for w in c.split()}))}
+        self._snapped: dict[str, str] = {}
         self._choice_words = self._word_matrix(self._choices)
         pooled = [
             " ".join(self._choices[a:b]) for a, b in zip(self._starts, [*self._starts[1:], None], strict=True)
         ]
         self._pooled_words = self._word_matrix(pooled)
+        answers_with_word = self._pooled_words.sum(axis=0)
+        self._unknown_idf = float(np.log(len(pooled) + 1) + 1)
+        self._idf = np.log((len(pooled) + 1) / (answers_with_word + 1)) + 1
         domains = sorted({a.domain for a in bank.answers})
         self._domain_of = np.array([domains.index(a.domain) for a in bank.answers])
         by_domain = [
@@ -268,20 +296,28 @@ class Matcher:
                 results[i] = Match(exact, 100.0, "id")
             else:
                 to_score.append(i)
-        queries = [normalise(questions[i]) for i in to_score]
+        queries = [self.snap(normalise(questions[i])) for i in to_score]
         scored = [i for i, q in zip(to_score, queries, strict=True) if q]
         if scored and self._choices:
             views = self.scores([q for q in queries if q])
             combined = sum(WEIGHTS[name] * views[name] for name in WEIGHTS) + DOMAIN_WEIGHT * views["domain"]
             combined *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * views["coverage"]
             top_two = np.argsort(-combined, axis=1)[:, :2]
+            content_coverage, same_domain_margin = CONTENT_COVERAGE, SAME_DOMAIN_MARGIN
             picks = np.stack([views[name].argmax(axis=1) for name in WEIGHTS])
             for row, i in enumerate(scored):
                 best = int(top_two[row, 0])
                 top = float(combined[row, best])
                 second = int(top_two[row, 1]) if combined.shape[1] > 1 else best
                 gap = (top - float(combined[row, second])) / top if top > 0 and second != best else 1.0
-                agreed = int((picks[:, row] == best).sum()) >= 2 and gap >= MARGIN
+                margin = same_domain_margin if self._domain_of[best] == self._domain_of[second] else MARGIN
+                content = float(views["content"][row, best])
+                # Views may split when one wording of a neighbour happens to be close, yet a blended lead of
+                # twice the margin on a question whose content the answer covers almost fully is not ambiguous.
+                views_agree = int((picks[:, row] == best).sum()) >= 2 or (
+                    gap >= 2 * margin and content >= FULL_CONTENT_COVERAGE
+                )
+                agreed = views_agree and gap >= margin and content >= content_coverage
                 # A clear lead over the runner-up adds confidence: a question close to one answer and far from
                 # all others is answered; one equally close to two answers goes to review.
                 confidence = 100.0 * min(top * (1.0 + gap), 1.0) * (1.0 if agreed else DISAGREEMENT_FACTOR)
@@ -312,7 +348,34 @@ class Matcher:
         # Share of the question's words found anywhere in the answer's wordings: a question about something else
         # (that shares one distinctive word with an answer) stays unsure.
         views["coverage"] = np.minimum((self._word_matrix(queries) @ self._pooled_words.T) / query_words, 1.0)
+        views["content"] = self._content_coverage(queries)
         return views
+
+    def _content_coverage(self, queries: list[str]) -> np.ndarray:
+        """Per query and answer, the IDF-weighted share of the query's distinct words the answer's wordings use;
+        words the bank never uses count with the highest weight and are never covered."""
+        known = np.minimum(self._word_matrix(queries), 1.0) * self._idf
+        unknown = np.array(
+            [sum(1 for w in set(q.split()) if w not in self._vocabulary) for q in queries], dtype=np.float32
+        )
+        total = known.sum(axis=1) + self._unknown_idf * unknown
+        return (known @ self._pooled_words.T) / np.maximum(total, 1e-9)[:, None]
+
+    def snap(self, query: str) -> str:
+        """A normalised query with each word the bank never uses replaced by the bank word it is a form of, when
+        one is a prefix of the other (formally/formal, publicly/public, sync/synchroniz): the stemmer is light."""
+        return " ".join(self._snap_word(w) for w in query.split())
+
+    def _snap_word(self, word: str) -> str:
+        if word in self._vocabulary or len(word) < 4:
+            return word
+        if word not in self._snapped:
+            shorter = [v for v in self._vocabulary if len(v) >= 5 and word.startswith(v)]
+            longer = [v for v in self._vocabulary if v.startswith(word)]
+            self._snapped[word] = (
+                max(shorter, key=len) if shorter else min(longer, key=len) if longer else word
+            )
+        return self._snapped[word]
 
 
 _LEADING_ID = re.compile(r"^\s*((?:A&A|[A-Z]{3})-\d{2}(?:\.\d+)?)\b")
