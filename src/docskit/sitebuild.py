@@ -180,38 +180,34 @@ def _find_line(source: Path, needle: str) -> int | None:
     return None
 
 
-def run_mkdocs(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path) -> None:
-    """`mkdocs build --strict` of rendered Markdown; warnings become problems and fail the build."""
-    command = [
-        sys.executable,
-        "-m",
-        "mkdocs",
-        "build",
-        "--strict",
-        "-f",
-        str(project.root / spec.config),
-        "-d",
-        str(site_dir),
-    ]
-    result = subprocess.run(
-        command,
+def start_mkdocs(
+    project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
+) -> subprocess.Popen:
+    """Start `mkdocs build --strict` of rendered Markdown in the background; finish it with `finish_mkdocs`."""
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(project.root / spec.config)]
+    return subprocess.Popen(
+        [*command, "-d", str(site_dir)],
         cwd=project.root,
         env=mkdocs_env(project, dataset, spec, docs_dir),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    if result.returncode != 0:
-        problems = mkdocs_problems(project, spec, result.stdout + result.stderr)
-        if not problems:
-            problems = [
-                Problem(
-                    spec.config,
-                    f"mkdocs build failed:\n{result.stderr[-2000:]}",
-                    hint="run the mkdocs command above by hand to see the full output",
-                )
-            ]
-        raise BuildFailed(problems)
+
+
+def finish_mkdocs(project: Project, spec: SiteSpec, process: subprocess.Popen) -> list[Problem]:
+    """Wait for a started MkDocs build; its warnings and errors as problems (none when it succeeded)."""
+    stdout, stderr = process.communicate()
+    if process.returncode == 0:
+        return []
+    problems = mkdocs_problems(project, spec, stdout + stderr)
+    return problems or [
+        Problem(
+            spec.config,
+            f"mkdocs build failed:\n{stderr[-2000:]}",
+            hint="run `mkdocs build --strict` with this config by hand to see the full output",
+        )
+    ]
 
 
 def publish(staged: Path, final: Path) -> None:
@@ -234,14 +230,22 @@ def build_sites(project: Project, names: list[str] | None = None, dataset: DataS
     dataset = dataset or load_dataset(project)
     project.build.mkdir(parents=True, exist_ok=True)
     staging = project.build / f".staging-{uuid.uuid4().hex[:8]}"
+    running: dict[str, subprocess.Popen] = {}
     try:
+        # Each site's MkDocs build starts as soon as its Markdown is rendered, so it runs on the second core
+        # while the next site renders; nothing is published unless every site built.
         problems: list[Problem] = []
         for name in names:
-            problems += render_site(project, dataset, SITES[name], staging / "rendered" / name)
+            spec = SITES[name]
+            problems += render_site(project, dataset, spec, staging / "rendered" / name)
+            if not problems:
+                running[name] = start_mkdocs(
+                    project, dataset, spec, staging / "rendered" / name, staging / "site" / name
+                )
+        for name, process in running.items():
+            problems += finish_mkdocs(project, SITES[name], process)
         if problems:
             raise BuildFailed(problems)
-        for name in names:
-            run_mkdocs(project, dataset, SITES[name], staging / "rendered" / name, staging / "site" / name)
         published = {}
         for name in names:
             publish(staging / "rendered" / name, project.build / "rendered" / name)
@@ -249,4 +253,8 @@ def build_sites(project: Project, names: list[str] | None = None, dataset: DataS
             published[name] = project.build / "site" / name
         return published
     finally:
+        for process in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
         shutil.rmtree(staging, ignore_errors=True)
