@@ -311,8 +311,13 @@ def bench(c, suite: str = ""):
     for name in names:
         if name not in BENCHMARKS:
             raise Exit(f"unknown benchmark suite {name!r}; valid: {', '.join(BENCHMARKS)}", code=2)
-        print(f"== benchmark: {name}")
-        c.run(f"{sys.executable} {BENCHMARKS[name]}", pty=False)
+    missed = []
+    for name in names:
+        print(f"== benchmark: {name}", flush=True)
+        if c.run(f"{sys.executable} {BENCHMARKS[name]}", pty=False, warn=True).failed:
+            missed.append(name)
+    if missed:
+        raise Exit(f"benchmark suites that missed a target or failed: {', '.join(missed)}", code=1)
 
 
 @task(
