@@ -43,6 +43,10 @@ class _Tenant:
         self.ended.pop(lease_id, None)
         self.leases[lease_id] = expires
 
+    def end_lease(self, lease_id, now):
+        self.leases.pop(lease_id, None)
+        self.ended[lease_id] = now
+
     def active_leases(self, now):
         leases = self.leases
         for lease_id in [k for k, e in leases.items() if e <= now]:

@@ -5,6 +5,21 @@ are serialised by SQLite's write lock. `synchronous=NORMAL` keeps a committed de
 crash; a power loss can drop the decisions since the last checkpoint. Checkpoints (which fsync) run in a
 background thread every `checkpoint_seconds`, not inside a decision, so no decision waits for a disk sync.
 New files use 1 KiB pages: a decision dirties a handful of small pages, and each is written to the WAL.
+
+A lease not yet released is a state row ``l:<lease id>`` (window 0, value = expiry) beside the tenant's
+counters, so a full admission writes one state page and one reservation page, and the tenant's state rows
+it reads anyway give the active lease count. A release moves its lease into `leases`, the
+tombstones that answer a late release or heartbeat idempotently. Leases that expired without a release
+are moved there by a later admission (once more than SWEEP_EXPIRED_LEASES have gathered) and by `purge`.
+
+Each connection keeps the state rows of the tenants it wrote last, with the data version (PRAGMA
+data_version) it read inside that write transaction. A transaction that reads the same version inside its
+own write lock knows that no other connection or process has committed since, and uses those rows instead
+of reading them again; any other version drops the connection's copies.
+
+Schema version (PRAGMA user_version) 1 keeps live leases in `state`. A version-0 file (every lease in
+`leases`, with an expiry index) is migrated when opened: leases expiring after the wall-clock time move
+into `state` and the index is dropped. Version-0 code must not write to a migrated file.
 """
 
 from __future__ import annotations
@@ -26,7 +41,6 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS state(tenant TEXT, key TEXT, win INTEGER, val REAL,
     PRIMARY KEY(tenant, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leases(tenant TEXT, id TEXT, expires REAL, PRIMARY KEY(tenant, id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases(tenant, expires);
 CREATE TABLE IF NOT EXISTS reservations(tenant TEXT, key TEXT, dim TEXT, scope TEXT, win INTEGER,
     amount REAL, state TEXT, used REAL, created REAL, PRIMARY KEY(tenant, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, tenant TEXT, dim TEXT, scope TEXT, period TEXT,
@@ -64,28 +78,46 @@ UPSERT_USAGE = (
     " WHEN excluded.metric IN ('peak', 'over_peak') THEN max(val, excluded.val) ELSE val + excluded.val END"
 )
 UPSERT_EVENT = "INSERT INTO events VALUES(?,?,?,?,?,1) ON CONFLICT DO UPDATE SET n = n + 1"
-# admit's read-ahead: 0 = scalar state, 1 = the lease, 2 = active lease count, 3 = reservations
+# admit's read-ahead, one UNION ALL of: 4 = the data version, 0 = the state rows (unless cached),
+# 1 = the lease's tombstone (the live lease is a state row), 3 = the reservations
+PREFETCH_VERSION = "SELECT 4, NULL, data_version, NULL, NULL, NULL, NULL, NULL FROM pragma_data_version()"
 PREFETCH_STATE = "SELECT 0, key, win, val, NULL, NULL, NULL, NULL FROM state WHERE tenant=?1"
-PREFETCH_LEASE = (
-    " UNION ALL SELECT 1, id, NULL, expires, NULL, NULL, NULL, NULL FROM leases WHERE tenant=?1 AND id=?2"
-    " UNION ALL SELECT 2, NULL, NULL, count(*), NULL, NULL, NULL, NULL FROM leases WHERE tenant=?1 AND expires>?3"
-)
+PREFETCH_LEASE = "SELECT 1, id, NULL, expires, NULL, NULL, NULL, NULL FROM leases WHERE tenant=?1 AND id=?2"
 PREFETCH_RESERVATIONS = (
-    " UNION ALL SELECT 3, key, win, amount, dim, scope, state, used FROM reservations"
-    " WHERE tenant=?1 AND key IN ({})"
+    "SELECT 3, key, win, amount, dim, scope, state, used FROM reservations WHERE tenant=?1 AND key IN ({})"
 )
-_PREFETCH_SQL: dict[tuple[bool, int], str] = {}
+_PREFETCH_SQL: dict[tuple[bool, bool, int], str] = {}
+#: Tenants whose state one connection keeps between transactions (beyond this the cache starts afresh).
+CACHED_TENANTS = 4096
+#: State keys of live leases: LEASE_PREFIX + lease id; LEASE_RANGE bounds them for range scans.
+LEASE_PREFIX = "l:"
+LEASE_RANGE = "key>='l:' AND key<'l;'"
 
 
-def prefetch_sql(lease: bool, reservations: int) -> str:
-    """admit's read-ahead query, built once per shape."""
-    sql = _PREFETCH_SQL.get((lease, reservations))
+def prefetch_sql(state: bool, lease: bool, reservations: int) -> str:
+    """admit's read-ahead query, built once per shape; parameters: tenant, lease id, reservation keys."""
+    shape = (state, lease, reservations)
+    sql = _PREFETCH_SQL.get(shape)
     if sql is None:
-        sql = PREFETCH_STATE + (PREFETCH_LEASE if lease else "")
+        parts = [PREFETCH_VERSION]
+        if state:
+            parts.append(PREFETCH_STATE)
+        if lease:
+            parts.append(PREFETCH_LEASE)
         if reservations:
-            sql += PREFETCH_RESERVATIONS.format(",".join("?" * reservations))
-        _PREFETCH_SQL[lease, reservations] = sql
+            parts.append(PREFETCH_RESERVATIONS.format(",".join(f"?{i + 3}" for i in range(reservations))))
+        sql = _PREFETCH_SQL[shape] = " UNION ALL ".join(parts)
     return sql
+
+
+#: Expired, unreleased leases a tenant may gather in `state` before an admission moves them out.
+SWEEP_EXPIRED_LEASES = 32
+SCHEMA_VERSION = 1
+END_EXPIRED_LEASES = (
+    "INSERT OR REPLACE INTO leases SELECT tenant, substr(key, 3), val FROM state"
+    f" WHERE {{where}} {LEASE_RANGE} AND val<=?",
+    f"DELETE FROM state WHERE {{where}} {LEASE_RANGE} AND val<=?",
+)
 
 
 #: Bumped in a forked child, so each process opens its own connections (a connection must not cross a fork)
@@ -115,77 +147,141 @@ class _Txn:
         "_active",
         "_dirty",
         "_events",
-        "_leases",
+        "_local",
         "_reservations",
         "_scalars",
+        "_tombstones",
         "_usage",
+        "_version",
         "cur",
         "tenant",
     )
 
-    def __init__(self, tenant: str, cur: sqlite3.Cursor):
+    def __init__(self, tenant: str, cur: sqlite3.Cursor, local):
         self.tenant = tenant
         self.cur = cur
+        self._local = local
+        self._version = None
         self._scalars = None
         self._dirty = {}
         self._usage = []
         self._events = []
-        self._leases = {}
+        self._tombstones = {}
         self._reservations = {}
         self._active = None
 
     def prepare(self, req):
-        """One query for the scalars, the lease, the active lease count and the reservations `req` needs."""
-        keys = [c.key for c in req.checks if c.key]
-        lease_id = req.lease_id
-        if lease_id:
-            params = [self.tenant, lease_id, req.now, *keys]
-            self._leases[lease_id] = None
+        """One query for the data version, the lease's tombstone, the reservations `req` needs and, unless
+        this connection holds them, the tenant's state rows (which include its live leases)."""
+        tenant, keys, lease_id = self.tenant, [c.key for c in req.checks if c.key], req.lease_id
+        cached = self._local.cache.get(tenant)
+        if keys:
+            params = [tenant, lease_id, *keys]
+        elif lease_id:
+            params = [tenant, lease_id]
         else:
-            params = [self.tenant, *keys]
+            params = [] if cached is not None else [tenant]
+        if lease_id:
+            self._tombstones[lease_id] = None
         scalars = {}
-        rows = self.cur.execute(prefetch_sql(bool(lease_id), len(keys)), params)
-        for kind, key, win, val, dim, scope, state, used in rows:
+        version = None
+        for kind, key, win, val, dim, scope, state, used in self.cur.execute(
+            prefetch_sql(cached is None, bool(lease_id), len(keys)), params
+        ):
             if kind == 0:
                 scalars[key] = (win, val)
+            elif kind == 4:
+                version = win
             elif kind == 1:
-                self._leases[key] = val
-            elif kind == 2:
-                self._active = (req.now, int(val))
+                self._tombstones[key] = val
             else:
                 self._reservations[key] = (dim, scope, win, val, state, used)
         for key in keys:
             self._reservations.setdefault(key, None)
+        if cached is not None:
+            scalars = self._valid_cache(version) or self._select_state()
+        self._version = version
         self._scalars = scalars
+        if lease_id:
+            now, active, expired = req.now, 0, 0
+            for key, (_, expires) in scalars.items():
+                if key.startswith(LEASE_PREFIX):
+                    if expires > now:
+                        active += 1
+                    else:
+                        expired += 1
+            self._active = (now, active)
+            if expired > SWEEP_EXPIRED_LEASES:
+                self._end_expired_leases(scalars, now)
+
+    def _valid_cache(self, version):
+        """This connection's copy of the tenant's state if no other connection has committed since it was
+        taken (the data version is read inside the write transaction, so nothing can commit after it)."""
+        local = self._local
+        if version != local.version:
+            local.cache.clear()
+            return None
+        return local.cache.get(self.tenant)
+
+    def _select_state(self):
+        rows = self.cur.execute("SELECT key, win, val FROM state WHERE tenant=?", (self.tenant,))
+        return {k: (w, v) for k, w, v in rows}
 
     def get(self, key):
         if self._scalars is None:
-            rows = self.cur.execute("SELECT key, win, val FROM state WHERE tenant=?", (self.tenant,))
-            self._scalars = {k: (w, v) for k, w, v in rows}
+            version = self.cur.execute("SELECT data_version FROM pragma_data_version()").fetchone()[0]
+            self._scalars = self._valid_cache(version) or self._select_state()
+            self._version = version
         return self._scalars.get(key)
+
+    def committed(self):
+        """Keep the tenant's state, as this transaction left it, for the connection's next transaction."""
+        if self._scalars is not None:
+            local = self._local
+            if len(local.cache) >= CACHED_TENANTS:
+                local.cache.clear()
+            local.cache[self.tenant] = self._scalars
+            local.version = self._version
 
     def put(self, key, window, value):
         if self._scalars is None:
             self.get(key)
         self._scalars[key] = self._dirty[key] = (window, value)
 
+    def _end_expired_leases(self, scalars, now):
+        """Move the tenant's expired live leases into the tombstones."""
+        for sql in END_EXPIRED_LEASES:
+            self.cur.execute(sql.format(where="tenant=? AND"), (self.tenant, now))
+        for key in [k for k, (_, v) in scalars.items() if k.startswith(LEASE_PREFIX) and v <= now]:
+            del scalars[key]
+
     def lease(self, lease_id):
-        if lease_id in self._leases:
-            return self._leases[lease_id]
+        live = self.get(LEASE_PREFIX + lease_id)
+        if live is not None:
+            return live[1]
+        if lease_id in self._tombstones:
+            return self._tombstones[lease_id]
         row = self.cur.execute(
             "SELECT expires FROM leases WHERE tenant=? AND id=?", (self.tenant, lease_id)
         ).fetchone()
         return row[0] if row else None
 
     def put_lease(self, lease_id, expires):
-        self.cur.execute("INSERT OR REPLACE INTO leases VALUES(?,?,?)", (self.tenant, lease_id, expires))
+        self.put(LEASE_PREFIX + lease_id, 0, expires)
+
+    def end_lease(self, lease_id, now):
+        key = LEASE_PREFIX + lease_id
+        self.cur.execute("DELETE FROM state WHERE tenant=? AND key=?", (self.tenant, key))
+        self.cur.execute("INSERT OR REPLACE INTO leases VALUES(?,?,?)", (self.tenant, lease_id, now))
+        if self._scalars is not None:
+            self._scalars.pop(key, None)
+        self._dirty.pop(key, None)
 
     def active_leases(self, now):
         if self._active is not None and self._active[0] == now:
             return self._active[1]
-        return self.cur.execute(
-            "SELECT count(*) FROM leases WHERE tenant=? AND expires>?", (self.tenant, now)
-        ).fetchone()[0]
+        self.get(LEASE_PREFIX)
+        return sum(1 for k, (_, v) in self._scalars.items() if k.startswith(LEASE_PREFIX) and v > now)
 
     def reservation(self, key):
         if key in self._reservations:
@@ -222,7 +318,10 @@ class _Txn:
         if rec is not None:
             held_hour, held = rec
             if held_hour == hour:
-                value = max(held, value) if metric in _MAX_FOLD else held + value
+                if metric not in _MAX_FOLD:
+                    value += held
+                elif value <= held:
+                    return  # the hour's peak stands: nothing to write
             elif held_hour > hour:  # a call dated before the held hour goes straight into history
                 self._usage.append((self.tenant, hour, dim, scope, metric, value))
                 return
@@ -269,6 +368,26 @@ class SqliteStorage(TransactionalStorage):
         self._checkpointer_pid = 0
         conn = self._conn()
         conn.executescript(SCHEMA)
+        self._migrate(conn)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Bring a file written by older code to SCHEMA_VERSION (see the module docstring)."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] < 1:
+                now = (time.time(),)
+                conn.execute(
+                    "INSERT OR REPLACE INTO state SELECT tenant, ?2 || id, 0, expires FROM leases WHERE expires>?1",
+                    (*now, LEASE_PREFIX),
+                )
+                conn.execute("DELETE FROM leases WHERE expires>?", now)
+                conn.execute("DROP INDEX IF EXISTS leases_by_expiry")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -285,6 +404,9 @@ class SqliteStorage(TransactionalStorage):
             conn = self._connect()
             self._local.conn, self._local.generation = conn, _fork_generation[0]
             self._local.cur = conn.cursor()
+            # tenant -> state rows as this connection's last transaction of the tenant left them, valid while
+            # the data version is `version` (see _Txn.prepare)
+            self._local.cache, self._local.version = {}, None
             self._start_checkpointer()
         return conn
 
@@ -313,13 +435,14 @@ class SqliteStorage(TransactionalStorage):
         cur = self._local.cur
         cur.execute("BEGIN IMMEDIATE")
         try:
-            tx = _Txn(tenant, cur)
+            tx = _Txn(tenant, cur, self._local)
             yield tx
             tx.flush()
+            cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            self._forget(tenant, cur)
             raise
-        cur.execute("COMMIT")
+        tx.committed()
 
     def admit(self, req):
         local = self._local
@@ -328,24 +451,33 @@ class SqliteStorage(TransactionalStorage):
         cur = local.cur
         cur.execute("BEGIN IMMEDIATE")
         try:
-            tx = _Txn(req.tenant, cur)
+            tx = _Txn(req.tenant, cur, local)
             admission = engine.admit(tx, req)
             tx.flush()
+            cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            self._forget(req.tenant, cur)
             raise
-        cur.execute("COMMIT")
+        tx.committed()
         return admission
+
+    def _forget(self, tenant, cur):
+        """Roll back a failed transaction and drop the tenant's cached state, which it may have changed."""
+        self._local.cache.pop(tenant, None)
+        if cur.connection.in_transaction:
+            cur.execute("ROLLBACK")
 
     def _read(self, sql, params=()):
         return self._conn().execute(sql, params).fetchall()
 
     def scalars(self, tenant):
         rows = self._read("SELECT key, win, val FROM state WHERE tenant=?", (tenant,))
-        return {k: (w, v) for k, w, v in rows if not k.startswith(USAGE_PREFIX)}
+        return {k: (w, v) for k, w, v in rows if not k.startswith((USAGE_PREFIX, LEASE_PREFIX))}
 
     def active_leases(self, tenant, now):
-        return self._read("SELECT count(*) FROM leases WHERE tenant=? AND expires>?", (tenant, now))[0][0]
+        sql = f"SELECT count(*) FROM state WHERE tenant=? AND {LEASE_RANGE} AND val>?"
+        rows = self._read(sql, (tenant, now))
+        return rows[0][0]
 
     def usage_history(self, tenant, hour_from, hour_to):
         merged = {}
@@ -424,17 +556,22 @@ class SqliteStorage(TransactionalStorage):
         cutoff = now - TOMBSTONE_SECONDS
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
+        for sql in END_EXPIRED_LEASES:
+            conn.execute(sql.format(where=""), (now,))
         conn.execute("DELETE FROM leases WHERE expires<?", (cutoff,))
         conn.execute("DELETE FROM reservations WHERE created<?", (cutoff,))
         conn.execute("DELETE FROM events WHERE minute<?", (int(cutoff // 60),))
         conn.execute("COMMIT")
+        self._local.cache.clear()  # state changed on this connection, which does not move the data version
 
     def clear(self):
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
-        for table in ("state", "leases", "reservations", "outbox", "events", "usage", "contracts"):
+        for table in ("state", "leases", "reservations", "outbox", "events", "usage"):
             conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM contracts")
         conn.execute("COMMIT")
+        self._local.cache.clear()
 
     def close(self):
         conn = getattr(self._local, "conn", None)
