@@ -11,7 +11,7 @@ import pytest
 from docskit import frontmatter
 from docskit.datamodel import load_dataset
 from docskit.paths import REPO_ROOT
-from tests.site.sitepages import page_html
+from tests.customer_site.sitepages import page_html
 
 DOCS = REPO_ROOT / "docs"
 PAGES = sorted(

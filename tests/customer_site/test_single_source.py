@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.sitepages import build_customer, edit_yaml
+from tests.customer_site.sitepages import build_customer, edit_yaml
 
 
 def pages_containing(site: Path, text: str) -> set[str]:
