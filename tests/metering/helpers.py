@@ -37,6 +37,21 @@ HOT_CONTRACT = {
 }
 
 
+def contention_call(meter, phase: str, ident: str, i: int) -> bool:
+    """One call of a contention phase on tenant `hot`; True when it was admitted (or, for same-key, new)."""
+    if phase == "rate":
+        return meter.hit("hot-rate", "runs_per_minute", now=T0).allowed
+    if phase == "concurrency":
+        return meter.admit_run("hot", ident, now=T0).allowed
+    if phase == "expired":
+        return meter.admit_run("hot", "late-" + ident, now=T0 + 3600).allowed
+    if phase == "writes":
+        return meter.reserve_writes("hot", "slack", 7, ident, now=T0).allowed
+    if phase == "same-key":
+        return not meter.reserve_writes("hot", "github", 5, f"shared-{i}", now=T0).replayed
+    raise ValueError(f"unknown contention phase {phase!r}")
+
+
 def contention_worker(url: str, catalog: Catalog, phase: str, threads: int, calls: int, worker: int) -> int:
     """Hammer tenant `hot` from `threads` threads; the number of admitted calls. Runs in a child process."""
     from concurrent.futures import ThreadPoolExecutor
@@ -46,20 +61,7 @@ def contention_worker(url: str, catalog: Catalog, phase: str, threads: int, call
     meter = Meter(catalog, url, contract_ttl=60)
 
     def run(thread: int) -> int:
-        admitted = 0
-        for i in range(calls):
-            ident = f"w{worker}-t{thread}-{i}"
-            if phase == "rate":
-                admitted += meter.hit("hot-rate", "runs_per_minute", now=T0).allowed
-            elif phase == "concurrency":
-                admitted += meter.admit_run("hot", ident, now=T0).allowed
-            elif phase == "expired":
-                admitted += meter.admit_run("hot", "late-" + ident, now=T0 + 3600).allowed
-            elif phase == "writes":
-                admitted += meter.reserve_writes("hot", "slack", 7, ident, now=T0).allowed
-            elif phase == "same-key":
-                admitted += not meter.reserve_writes("hot", "github", 5, f"shared-{i}", now=T0).replayed
-        return admitted
+        return sum(contention_call(meter, phase, f"w{worker}-t{thread}-{i}", i) for i in range(calls))
 
     with ThreadPoolExecutor(threads) as pool:
         total = sum(pool.map(run, range(threads)))

@@ -14,7 +14,7 @@ from functools import partial
 import pytest
 
 from metering import Meter
-from tests.metering.helpers import HOT_CONTRACT, T0, contention_worker
+from tests.metering.helpers import HOT_CONTRACT, T0, contention_call, contention_worker
 
 pytestmark = pytest.mark.slow
 
@@ -31,20 +31,7 @@ def hammer_in_process(meter: Meter, phase: str, calls: int) -> int:
 
 
 def _memory_thread(meter: Meter, phase: str, calls: int, thread: int) -> int:
-    admitted = 0
-    for i in range(calls):
-        ident = f"t{thread}-{i}"
-        if phase == "rate":
-            admitted += meter.hit("hot-rate", "runs_per_minute", now=T0).allowed
-        elif phase == "concurrency":
-            admitted += meter.admit_run("hot", ident, now=T0).allowed
-        elif phase == "expired":
-            admitted += meter.admit_run("hot", "late-" + ident, now=T0 + 3600).allowed
-        elif phase == "writes":
-            admitted += meter.reserve_writes("hot", "slack", 7, ident, now=T0).allowed
-        elif phase == "same-key":
-            admitted += not meter.reserve_writes("hot", "github", 5, f"shared-{i}", now=T0).replayed
-    return admitted
+    return sum(contention_call(meter, phase, f"t{thread}-{i}", i) for i in range(calls))
 
 
 @pytest.fixture(scope="module")

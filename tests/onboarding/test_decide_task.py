@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 
 from docskit.paths import REPO_ROOT
+from tests.invoking import run_invoke
 
 INVOKE = str(Path(sys.executable).with_name("invoke"))
 
 
 def _invoke(*args, stdin=subprocess.DEVNULL):
-    return subprocess.run(
-        [INVOKE, *args], cwd=REPO_ROOT, capture_output=True, text=True, stdin=stdin, timeout=120, check=False
-    )
+    return run_invoke(*args, stdin=stdin, timeout=120)
 
 
 def test_decide_from_flags_prints_the_outcome_paperwork_and_reasons(repo_dataset):

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from docskit.onboarding.kit import read_kit, tenant_slug
 from docskit.onboarding.metering_config import resolve_plan
 from docskit.onboarding.options import OptionError, build_options
 from docskit.paths import REPO_ROOT, Project
+from tests.invoking import run_invoke
 
 UNSAFE_NAME = 'Überwald "<b>Acme</b>" & Co\'s *Kit*'
 
@@ -208,32 +206,23 @@ def test_done_and_status_need_an_existing_kit(tmp_path):
 
 
 def test_invoke_onboard_writes_the_kit_into_the_build_folder_and_rejects_unknown_values(tmp_path):
-    invoke = str(Path(sys.executable).with_name("invoke"))
-    env = {**os.environ, "DOCSKIT_BUILD_DIR": str(tmp_path)}
-    ok = subprocess.run(
-        [
-            invoke,
-            "onboard",
-            "Acme Corp",
-            "--region",
-            "us",
-            "--data-mode",
-            "standard",
-            "--keys",
-            "gcp_kms",
-            "--connectors",
-            "github,slack",
-            "--plan",
-            "team",
-            "--cus",
-            "2",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    ok = run_invoke(
+        "onboard",
+        "Acme Corp",
+        "--region",
+        "us",
+        "--data-mode",
+        "standard",
+        "--keys",
+        "gcp_kms",
+        "--connectors",
+        "github,slack",
+        "--plan",
+        "team",
+        "--cus",
+        "2",
+        build=tmp_path,
         timeout=180,
-        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     folder = tmp_path / "kits" / tenant_slug("Acme Corp")
@@ -241,26 +230,19 @@ def test_invoke_onboard_writes_the_kit_into_the_build_folder_and_rejects_unknown
         p.name for p in folder.iterdir()
     }
     assert "dpa-cover.pdf" not in {p.name for p in folder.iterdir()}
-    bad = subprocess.run(
-        [
-            invoke,
-            "onboard",
-            "Acme Corp",
-            "--region",
-            "mars",
-            "--data-mode",
-            "standard",
-            "--keys",
-            "gcp_kms",
-            "--connectors",
-            "github",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    bad = run_invoke(
+        "onboard",
+        "Acme Corp",
+        "--region",
+        "mars",
+        "--data-mode",
+        "standard",
+        "--keys",
+        "gcp_kms",
+        "--connectors",
+        "github",
+        build=tmp_path,
         timeout=180,
-        check=False,
     )
     assert bad.returncode == 2
     assert "unknown region 'mars'; valid: us, eu" in bad.stderr

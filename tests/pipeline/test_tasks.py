@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from docskit.paths import REPO_ROOT
-
-
-def invoke(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
-    )
+from tests.invoking import run_invoke
 
 
 def test_every_task_lists_with_a_help_line():
     import tasks
 
-    listed = invoke("--list")
+    listed = run_invoke("--list")
     assert listed.returncode == 0, listed.stderr
     names = [name for name in dir(tasks) if type(getattr(tasks, name)).__name__ == "Task"]
     assert {"build", "check", "test", "serve", "bench"} <= set(names)
@@ -28,12 +19,12 @@ def test_every_task_lists_with_a_help_line():
 
 
 def test_unknown_site_is_refused_with_the_valid_choices():
-    result = invoke("build", "--site", "intranet")
+    result = run_invoke("build", "--site", "intranet")
     assert result.returncode == 2
     assert "unknown site 'intranet'; valid: customer, handbook" in result.stderr
 
 
 def test_unknown_benchmark_suite_is_refused_with_the_valid_choices():
-    result = invoke("bench", "--suite", "nope")
+    result = run_invoke("bench", "--suite", "nope")
     assert result.returncode == 2
     assert "unknown benchmark suite 'nope'" in result.stderr

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-from docskit.paths import REPO_ROOT
+from tests.invoking import run_invoke
 from tests.questionnaire.buyers import buyer_workbook
 from tests.questionnaire.conftest import sha256
 
 
 def _invoke(*args, build):
-    env = {**os.environ, "DOCSKIT_BUILD_DIR": str(build)}
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "questionnaire", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_invoke("questionnaire", *args, build=build)
 
 
 def test_fill_writes_the_answered_copy_and_prints_coverage(tmp_path):

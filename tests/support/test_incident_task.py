@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from invoke import Context, Exit
 
 import tasks
+from tests.invoking import run_invoke
 
 NOW = "2026-11-25T14:05:00Z"
-TASKS_DIR = Path(tasks.__file__).parent
 
 
 def run_task(**options):
@@ -43,31 +39,13 @@ def test_task_refuses_an_empty_summary():
 
 @pytest.mark.slow
 def test_invoke_command_line_parses_every_option():
-    command = [
-        sys.executable,
-        "-m",
-        "invoke",
-        "incident",
-        "--sev",
-        "sev2",
-        "--tenant",
-        "Acme <Ops>",
-        "--summary",
-        "Approvals are not delivered.",
-        "--plan",
-        "enterprise",
-        "--update",
-        "3",
-        "--now",
-        NOW,
-    ]
-    result = subprocess.run(command, cwd=TASKS_DIR, capture_output=True, text=True, check=False)
+    options = ["--sev", "sev2", "--tenant", "Acme <Ops>"]
+    extra = ["--plan", "enterprise", "--update", "3", "--now", NOW]
+    result = run_invoke("incident", *options, "--summary", "Approvals are not delivered.", *extra)
     assert result.returncode == 0, result.stderr
     assert "Sev-2 (High) | Acme <Ops> | Enterprise plan | Update 3" in result.stdout
     assert "Acme &lt;Ops&gt;" in result.stdout
 
-    bad = subprocess.run(
-        [*command[:8], "--summary", " "], cwd=TASKS_DIR, capture_output=True, text=True, check=False
-    )
+    bad = run_invoke("incident", *options, "--summary", " ")
     assert bad.returncode == 2
     assert "--summary is empty" in bad.stderr
