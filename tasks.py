@@ -331,8 +331,31 @@ def bench(c, suite: str = ""):
 def admin(c, port: int = 8760, store: str = "memory://", days: int = 2, password: str = ""):
     """Start the metering admin UI on 127.0.0.1 with a demo store of sample tenants; prints URL and login."""
     from metering.admin.serve import serve_demo
+    from metering.errors import ConfigError
 
     try:
         serve_demo(port=port, store=store, days=days, password=password)
+    except ConfigError as err:
+        raise Exit(f"admin: {err}", code=2) from None
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+
+
+@task(
+    help={
+        "host": "address to listen on (default 127.0.0.1; anything else is reachable from other machines)",
+        "port": "port (default 8761)",
+        "store": "store URL (default sqlite:///<build>/metering/metering.db)",
+    }
+)
+def api(c, host: str = "127.0.0.1", port: int = 8761, store: str = ""):
+    """Serve the metering HTTP API (token secret from $METERING_API_SECRET) and deliver its notifications."""
+    from metering.errors import ConfigError
+    from metering.serve_api import serve_api
+
+    try:
+        serve_api(host=host, port=port, store=store)
+    except ConfigError as err:
+        raise Exit(f"api: {err}", code=2) from None
     except BuildFailed as failed:
         raise Exit(str(failed), code=1) from None

@@ -39,11 +39,12 @@ def _daily_shape(hour_of_day: int) -> float:
 def seed(
     meter: Meter, tenants: Sequence[Mapping], *, now: float | None = None, days: int = 2, rng_seed: int = 7
 ) -> None:
-    """Store each tenant's contract and generate `days` days of hourly usage ending at `now`."""
+    """Store each tenant's contract, in force from the start of its history, and generate `days` days of
+    hourly usage ending at `now`."""
     now = time.time() if now is None else now
     rng = random.Random(rng_seed)
     for raw in tenants:
-        meter.put_contract({k: raw[k] for k in CONTRACT_FIELDS if k in raw})
+        meter.put_contract({k: raw[k] for k in CONTRACT_FIELDS if k in raw}, now=now - (days + 1) * 86400)
         _seed_tenant(meter, raw["tenant"], raw["profile"], now, days, rng)
 
 

@@ -73,6 +73,7 @@ class _DimPlan:
     __slots__ = (
         "_label",
         "_label_day",
+        "_last",
         "id",
         "interval",
         "kind",
@@ -99,6 +100,9 @@ class _DimPlan:
         self.notify_period = dim.notify_period
         self.retry = concurrency_retry
         self._label_day, self._label = -1, ""
+        # (window, day, amount) and the rate or concurrency Check made for them, reused while they hold
+        # (Checks are never changed); one attribute, so that threads see the pair whole
+        self._last: tuple[tuple, Check | None] = ((), None)
 
     def notify_label(self, now: float) -> str:
         """The notification period label (UTC day or month) of `now`, recomputed once a day."""
@@ -111,20 +115,27 @@ class _DimPlan:
     def check(self, now: float, amount: float = 1.0, scope: str = "", key: str = "") -> Check:
         kind = self.kind
         if kind == RATE:
-            return Check(
+            window = int(now // self.period_seconds)
+            reuse = (window, int(now // 86400), amount)
+            last = self._last
+            if last[0] == reuse:
+                return last[1]
+            check = Check(
                 self.id,
                 RATE,
                 self.limit,
                 self.mode,
                 amount,
                 "",
-                int(now // self.period_seconds),
+                window,
                 0.0,
                 self.notify_label(now),
                 self.thresholds,
                 self.interval,
                 self.tolerance,
             )
+            self._last = (reuse, check)
+            return check
         if kind == QUOTA:
             if self.period_seconds:
                 win = int(now // self.period_seconds)
@@ -146,7 +157,11 @@ class _DimPlan:
                 key=key,
             )
         if kind == CONCURRENCY:
-            return Check(
+            reuse = (0, int(now // 86400), 1.0)
+            last = self._last
+            if last[0] == reuse:
+                return last[1]
+            check = Check(
                 self.id,
                 CONCURRENCY,
                 self.limit,
@@ -158,6 +173,8 @@ class _DimPlan:
                 self.notify_label(now),
                 self.thresholds,
             )
+            self._last = (reuse, check)
+            return check
         return Check(
             self.id, GAUGE, self.limit, self.mode, amount, "", 0, 0.0, self.notify_label(now), self.thresholds
         )
@@ -209,11 +226,13 @@ class Meter:
         self.quota_dim = catalog.first_of_kind(QUOTA)
 
     # Contracts -------------------------------------------------------------------------------------
-    def put_contract(self, contract: Contract | Mapping) -> Contract:
-        """Validate and store a tenant's contract; its limits apply from the next call."""
+    def put_contract(self, contract: Contract | Mapping, *, now: float | None = None) -> Contract:
+        """Validate and store a tenant's contract; its limits apply from the next call (and, in the
+        tenant's contract history, from `now`)."""
         if not isinstance(contract, Contract):
             contract = parse_contract(contract, self.catalog)
-        self.storage.put_contract(contract.tenant, json.dumps(contract.to_dict(), sort_keys=True))
+        effective = self.clock() if now is None else now
+        self.storage.put_contract(contract.tenant, json.dumps(contract.to_dict(), sort_keys=True), effective)
         self._limits.pop(contract.tenant, None)
         return contract
 
@@ -240,6 +259,21 @@ class Meter:
     def limits(self, tenant: str) -> EffectiveLimits:
         """The tenant's effective limits (cached for `contract_ttl` seconds)."""
         return self._cached(tenant)[1]
+
+    def limits_timeline(self, tenant: str) -> list[tuple[float, EffectiveLimits]]:
+        """(in force from, effective limits) of every contract the tenant has had, oldest first.
+
+        A stored contract that no longer parses against the catalog (a plan since withdrawn) is left out;
+        a tenant with no history (a store written before history was kept) gets its current limits.
+        """
+        timeline = []
+        for effective, document in self.storage.contract_history(tenant):
+            try:
+                contract = parse_contract(json.loads(document), self.catalog)
+            except InvalidArgument:
+                continue
+            timeline.append((effective, effective_limits(self.catalog, contract)))
+        return timeline or [(-math.inf, self.limits(tenant))]
 
     def tenants(self) -> list[str]:
         return self.storage.tenants()
@@ -284,14 +318,19 @@ class Meter:
         if self.concurrency_dim is not None:
             checks.append(plans[self.concurrency_dim.id].check(now))
         if writes:
-            if not isinstance(writes, Mapping) or self.quota_dim is None:
+            if not (type(writes) is dict or isinstance(writes, Mapping)) or self.quota_dim is None:
                 raise InvalidArgument("writes must map connector ids to counts", field="writes")
             quota = plans[self.quota_dim.id]
+            connectors = self.catalog.connectors
             for connector, count in writes.items():
-                self._connector(connector)
-                count = _amount(count, f"writes.{connector}")
-                checks.append(quota.check(now, count, connector, f"{run_id}:{connector}"))
-        return self.storage.admit(self._request(tenant, checks, now, run_id, ttl))
+                if connector not in connectors:
+                    self._connector(connector)  # raises, naming the valid connectors
+                if type(count) is not int or count <= 0:
+                    count = _amount(count, f"writes.{connector}")
+                checks.append(quota.check(now, float(count), connector, f"{run_id}:{connector}"))
+        return self.storage.admit(
+            AdmitRequest(tenant, checks, now, int(now // 3600), int(now // 60), run_id, ttl)
+        )
 
     def hit(
         self, tenant: str, dimension: str, amount: float = 1, *, connector: str = "", now: float | None = None

@@ -13,7 +13,8 @@ class Check:
     """One dimension to check in an admission, with its limit and windows already worked out for `now`.
 
     `window` is the id of the counting window (rate: the current minute, for usage; quota: the period);
-    `thresholds` holds (label, usage at which it is reached).
+    `thresholds` holds (label, usage at which it is reached). A Check is never changed once made: the meter
+    hands the same one to successive calls while its window lasts.
     """
 
     dim: str

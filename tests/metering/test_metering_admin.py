@@ -146,3 +146,25 @@ def test_monthly_statement_lists_daily_usage_and_overage_units_in_html_and_csv(a
 
 def test_unknown_tenant_page_is_404(admin):
     assert admin.get("/tenants/nobody", headers=auth()).status_code == 404
+
+
+def test_statement_shows_each_day_the_limits_in_force_that_day(meter):
+    from metering.admin.views import statement
+
+    writes, day = "writes_per_day", 86400
+    meter.put_contract({"tenant": "initech", "plan": "team"}, now=T0)
+    team = meter.limits("initech")[writes].limit
+    meter.hit("initech", writes, 5, connector="slack", now=T0 + 3600)
+    meter.put_contract({"tenant": "initech", "plan": "team", "addons": {writes: 1000}}, now=T0 + 2 * day + 60)
+    upgraded = meter.limits("initech")[writes].limit
+    assert upgraded > team
+    meter.hit("initech", writes, 7, connector="slack", now=T0 + 2 * day + 3600)
+    lines = statement(meter, "initech", 2026 * 12).lines
+    by_day = {line.day: line for line in lines if (line.dimension, line.connector) == (writes, "slack")}
+    assert (by_day["2026-01-01"].limit, by_day["2026-01-01"].used) == (team, 5)
+    assert (by_day["2026-01-03"].limit, by_day["2026-01-03"].used) == (upgraded, 7)
+    timeline = meter.limits_timeline("initech")
+    assert [(effective, limits[writes].limit) for effective, limits in timeline] == [
+        (T0, team),
+        (T0 + 2 * day + 60, upgraded),
+    ]

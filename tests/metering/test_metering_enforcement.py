@@ -191,3 +191,23 @@ def test_bad_input_is_refused_naming_the_field_and_changes_no_usage(meter, call,
     assert err.value.field == field
     assert all(u.used == 0 for u in meter.usage("acme", now=T0))
     assert meter.storage.notifications() == []
+
+
+def test_usage_history_keeps_each_hour_apart_with_sums_and_peaks(meter):
+    hour = int(T0 // 3600)
+    meter.hit("acme", WRITES, 2, connector="slack", now=T0)
+    meter.hit("acme", WRITES, 3, connector="slack", now=T0 + 60)
+    runs = [meter.admit_run("acme", f"h{i}", now=T0 + i) for i in range(3)]  # peak of 3 leases this hour
+    assert all(r.allowed for r in runs)
+    for i in range(3):
+        meter.release("acme", f"h{i}", now=T0 + 10)
+    meter.hit("acme", WRITES, 4, connector="slack", now=T0 + 3600)  # the next hour
+    meter.admit_run("acme", "next", now=T0 + 3600)  # peak of 1 in the next hour
+    meter.hit("acme", WRITES, 1, connector="slack", now=T0 + 120)  # a late call dated in the first hour
+    history = meter.storage.usage_history("acme", hour, hour + 2)
+    assert ("writes_per_day", "slack", hour, "used", 6.0) in history
+    assert ("writes_per_day", "slack", hour + 1, "used", 4.0) in history
+    assert (CONC, "", hour, "peak", 3.0) in history
+    assert (CONC, "", hour + 1, "peak", 1.0) in history
+    assert (RATE, "", hour, "used", 3.0) in history
+    assert meter.storage.usage_history("acme", hour + 1, hour + 2) == [r for r in history if r[2] == hour + 1]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..catalog import CONCURRENCY, GAUGE, QUOTA, RATE
+from ..effective import EffectiveLimits
 from ..meter import DimensionUsage, Meter
 from ..periods import month_bounds, month_index, period_seconds
 
@@ -125,14 +126,27 @@ def parse_month(text: str) -> int:
     return dt.year * 12 + dt.month - 1
 
 
+def in_force(timeline: list[tuple[float, EffectiveLimits]], at: float) -> EffectiveLimits:
+    """The limits of `timeline` (see Meter.limits_timeline) in force at `at`; the first ones before it."""
+    chosen = timeline[0][1]
+    for effective, limits in timeline:
+        if effective > at:
+            break
+        chosen = limits
+    return chosen
+
+
 def statement(meter: Meter, tenant: str, month: int) -> Statement:
     """Daily usage of a month per dimension and connector, and the overage units to invoice.
 
-    Limits are the ones in force now; rates and quotas show units used per day, concurrency and gauges
-    the day's peak. Overage units are recorded only for dimensions in bill mode.
+    Each day shows the limits in force at its end (a contract changed mid-day counts for that day); the
+    header shows those at the month's end. Rates and quotas show units used per day, concurrency and
+    gauges the day's peak. Overage units are recorded, when the decision is made, only for dimensions in
+    bill mode, so a later contract change does not alter them.
     """
     start, end = month_bounds(month)
-    contract, limits = meter.contract(tenant), meter.limits(tenant)
+    contract, timeline = meter.contract(tenant), meter.limits_timeline(tenant)
+    limits = in_force(timeline, end - 1)
     history = meter.storage.usage_history(tenant, int(start // 3600), int(end // 3600))
     days: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
     for dim, scope, hour, metric, value in history:
@@ -147,9 +161,12 @@ def statement(meter: Meter, tenant: str, month: int) -> Statement:
     for (day, dim_id, scope), cell in sorted(
         days.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][2])
     ):
-        if dim_id not in limits.dimensions:
+        day_limits = in_force(
+            timeline, datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() + 86399
+        )
+        if dim_id not in day_limits.dimensions:
             continue
-        lim = limits[dim_id]
+        lim = day_limits[dim_id]
         over = cell.get("over", 0.0) + cell.get("over_peak", 0.0)
         lines.append(
             StatementLine(
@@ -168,7 +185,8 @@ def statement(meter: Meter, tenant: str, month: int) -> Statement:
             overage[(dim_id, scope)] = max(overage[(dim_id, scope)], over)
         else:
             overage[(dim_id, scope)] += over
-    totals = [(d, s, limits[d].dimension.unit, v) for (d, s), v in sorted(overage.items()) if v > 0]
+    units = {d.id: d.unit for d in meter.catalog.dimensions}
+    totals = [(d, s, units[d], v) for (d, s), v in sorted(overage.items()) if v > 0]
     label = datetime.fromtimestamp(start, UTC).strftime("%Y-%m")
     return Statement(tenant, contract.name, limits.plan, limits.cus, label, lines, totals)
 

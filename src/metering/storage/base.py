@@ -13,6 +13,28 @@ from ..models import Admission, AdmitRequest, Check, Decision, Notification, Set
 #: so that a late release or settle is still answered idempotently.
 TOMBSTONE_SECONDS = 2 * 86400
 
+#: Usage metrics that keep their maximum over an hour; the others add up.
+PEAK_METRICS = frozenset(("peak", "over_peak"))
+#: State keys ``u:<dim>|<scope>|<metric>`` (window = hour) that hold the current hour's usage in the SQLite
+#: and Redis stores until a later hour's usage moves it into the usage history.
+USAGE_PREFIX = "u:"
+
+
+def fold_usage(metric: str, old: float, value: float) -> float:
+    """Two usage figures of one hour and metric as one."""
+    return max(old, value) if metric in PEAK_METRICS else old + value
+
+
+def merge_held_usage(history: dict, held, hour_from: int, hour_to: int) -> list[tuple]:
+    """`history` {(dim, scope, hour, metric): value} with the held state rows (key, hour, value) of hours
+    in [hour_from, hour_to) folded in, as sorted (dim, scope, hour, metric, value) rows."""
+    for key, hour, value in held:
+        if key.startswith(USAGE_PREFIX) and hour_from <= hour < hour_to:
+            dim, scope, metric = key[len(USAGE_PREFIX) :].split("|")
+            old = history.get((dim, scope, hour, metric))
+            history[dim, scope, hour, metric] = value if old is None else fold_usage(metric, old, value)
+    return sorted((*k, v) for k, v in history.items())
+
 
 class Storage(ABC):
     """Usage state of every tenant, changed only through atomic per-tenant operations."""
@@ -76,12 +98,17 @@ class Storage(ABC):
 
     # Contracts -------------------------------------------------------------------------------------
     @abstractmethod
-    def put_contract(self, tenant: str, document: str) -> None:
-        """Store a tenant's contract (JSON text)."""
+    def put_contract(self, tenant: str, document: str, effective: float) -> None:
+        """Store a tenant's contract (JSON text), in force from `effective` (epoch seconds), and keep it in
+        the tenant's contract history."""
 
     @abstractmethod
     def get_contract(self, tenant: str) -> str | None:
         """A tenant's contract JSON, or None."""
+
+    @abstractmethod
+    def contract_history(self, tenant: str) -> list[tuple[float, str]]:
+        """(in force from, contract JSON) of every contract the tenant has had, oldest first."""
 
     @abstractmethod
     def tenants(self) -> list[str]:

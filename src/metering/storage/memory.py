@@ -8,9 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import engine
 from ..models import Notification
-from .base import TOMBSTONE_SECONDS, TransactionalStorage
-
-_MAX_FOLD = {"peak", "over_peak"}
+from .base import PEAK_METRICS, TOMBSTONE_SECONDS, TransactionalStorage
 
 
 @dataclass
@@ -75,7 +73,7 @@ class _Tenant:
         if old is None:
             self.usage[k] = value
         else:
-            self.usage[k] = max(old, value) if metric in _MAX_FOLD else old + value
+            self.usage[k] = max(old, value) if metric in PEAK_METRICS else old + value
 
 
 class MemoryStorage(TransactionalStorage):
@@ -89,6 +87,7 @@ class MemoryStorage(TransactionalStorage):
         self._outbox: list[Notification] = []
         self._fired: set[str] = set()
         self._contracts: dict[str, str] = {}
+        self._contract_history: dict[str, list[tuple[float, str]]] = {}
 
     def _tenant(self, tenant: str) -> _Tenant:
         t = self._tenants.get(tenant)
@@ -165,12 +164,19 @@ class MemoryStorage(TransactionalStorage):
             n.last_error = error
             n.extra["due"] = retry_at
 
-    def put_contract(self, tenant, document):
+    def put_contract(self, tenant, document, effective):
         with self._lock:
             self._contracts[tenant] = document
+            history = self._contract_history.setdefault(tenant, [])
+            history.append((effective, document))
+            history.sort(key=lambda entry: entry[0])
 
     def get_contract(self, tenant):
         return self._contracts.get(tenant)
+
+    def contract_history(self, tenant):
+        with self._lock:
+            return list(self._contract_history.get(tenant, ()))
 
     def tenants(self):
         with self._lock:
@@ -189,3 +195,4 @@ class MemoryStorage(TransactionalStorage):
             self._outbox.clear()
             self._fired.clear()
             self._contracts.clear()
+            self._contract_history.clear()

@@ -1,5 +1,9 @@
 """redis://host:port/db — shared by several app servers. Every operation is one Lua script (one round trip),
 so it is atomic; all keys of a tenant carry the hash tag ``{tenant}`` and live in one cluster slot.
+
+Scripts run through `ScriptWire` (one connection per thread, commands packed here). Admissions, the hot
+path, pass their checks as positional arguments and get a flat reply; the other scripts take one JSON
+argument and answer JSON.
 """
 
 from __future__ import annotations
@@ -11,11 +15,17 @@ import redis
 
 from ..errors import InvalidArgument, LeaseExpired, LeaseNotFound
 from ..models import Admission, Decision, Notification, Settlement
-from .base import TOMBSTONE_SECONDS, Storage
+from .base import TOMBSTONE_SECONDS, USAGE_PREFIX, Storage, merge_held_usage
+from .redis_wire import ScriptWire, bulk, bulk_text
 
 PREFIX = "mt"
 CONTRACTS = f"{PREFIX}:contracts"
 KEY_NAMES = ("s", "l", "r", "f", "o", "q", "e", "u")
+#: A tenant's contract history: a list of "<in force from> <contract JSON>", in the order they were put.
+HISTORY_KEY = "h"
+SCRIPTS = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mark", "purge")
+#: Tenants whose packed script heads one store keeps (beyond this the cache starts afresh).
+CACHED_TENANTS = 4096
 
 
 def tenant_keys(tenant: str) -> list[str]:
@@ -79,6 +89,17 @@ def _notification(raw: str) -> Notification:
     )
 
 
+def _check_fixed(c) -> tuple[str, int]:
+    """The packed arguments of a check that stay the same from call to call (all but the last two), and
+    how many there are."""
+    values = [c.dim, c.kind, repr(c.limit), c.mode, c.notify_period, repr(c.interval), repr(c.tolerance)]
+    values.append(str(len(c.thresholds)))
+    for label, value in c.thresholds:
+        values += (label, repr(value))
+    values += (repr(c.amount), c.scope, str(c.window))
+    return bulk_text(values), len(values)
+
+
 class RedisStorage(Storage):
     """State in Redis; decisions run server-side in Lua."""
 
@@ -86,39 +107,57 @@ class RedisStorage(Storage):
 
     def __init__(self, url: str, **options):
         self.client = redis.Redis.from_url(url, decode_responses=True, **options)
-        names = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mark", "purge")
-        self._scripts = {name: self.client.register_script(_load_script(name)) for name in names}
+        self.wire = ScriptWire(url, {name: _load_script(name) for name in SCRIPTS}, **options)
+        self._heads: dict[tuple[str, str, int], bytes] = {}
+        self._fixed: dict[tuple, tuple[str, int]] = {}
+
+    def _head(self, name: str, tenant: str, argc: int) -> bytes:
+        """The packed EVALSHA head of script `name` for `tenant`, its id argument included."""
+        shape = (name, tenant, argc)
+        head = self._heads.get(shape)
+        if head is None:
+            if len(self._heads) >= CACHED_TENANTS:
+                self._heads.clear()
+            head = self._heads[shape] = self.wire.prefix(name, tenant_keys(tenant), argc + 1) + bulk(tenant)
+        return head
 
     def _run(self, name: str, tenant: str, request: dict):
-        return self._scripts[name](keys=tenant_keys(tenant), args=[tenant, json.dumps(request)])
+        return self.wire.call(name, self._head(name, tenant, 1) + bulk(json.dumps(request)))
+
+    def pack_admit(self, req) -> bytes:
+        """The EVALSHA of admit.lua for `req` (argument order: see admit.lua)."""
+        lease = req.lease_id
+        text = [
+            bulk_text((repr(req.now), str(req.hour), str(req.minute))),
+            f"${len(lease.encode())}\r\n{lease}\r\n${len(ttl := repr(req.lease_ttl))}\r\n{ttl}\r\n",
+        ]
+        argc = 5
+        cached = self._fixed
+        for c in req.checks:
+            shape = (c.dim, c.kind, c.limit, c.mode, c.notify_period, c.interval, c.tolerance, c.thresholds)
+            shape += (c.amount, c.scope, c.window)
+            fixed = cached.get(shape)
+            if fixed is None:
+                if len(cached) >= CACHED_TENANTS:
+                    cached.clear()
+                fixed = cached[shape] = _check_fixed(c)
+            reset, key = repr(c.reset_after), c.key
+            text += (fixed[0], f"${len(reset)}\r\n{reset}\r\n${len(key.encode())}\r\n{key}\r\n")
+            argc += fixed[1] + 2
+        return self._head("admit", req.tenant, argc) + "".join(text).encode()
 
     def admit(self, req):
-        result = json.loads(
-            self._run(
-                "admit",
-                req.tenant,
-                {
-                    "now": req.now,
-                    "hour": req.hour,
-                    "minute": req.minute,
-                    "lease": req.lease_id,
-                    "ttl": req.lease_ttl,
-                    "checks": [_check_json(c) for c in req.checks],
-                },
-            )
-        )
-        decisions = [_decision(r) for r in (result["decisions"] or [])]
-        allowed = bool(result["allowed"])
-        keys = tuple(c.key for c in req.checks if c.key) if allowed else ()
-        lease = req.lease_id if allowed else ""
+        reply = self.wire.call("admit", self.pack_admit(req)).split(" ")
+        allowed = reply[0] == "1"
+        decisions = [_decision(reply[i : i + 9]) for i in range(4, len(reply), 9)]
         return Admission(
             allowed,
             decisions,
-            lease,
-            float(result["expires"]),
-            keys,
-            bool(result["replayed"]),
-            int(result["notified"]),
+            req.lease_id if allowed else "",
+            float(reply[2]),
+            tuple(c.key for c in req.checks if c.key) if allowed else (),
+            reply[1] == "1",
+            int(reply[3]),
         )
 
     def set_gauge(self, tenant, check, now, hour, minute):
@@ -173,24 +212,25 @@ class RedisStorage(Storage):
         )
 
     # Reading ---------------------------------------------------------------------------------------
-    def scalars(self, tenant):
-        out = {}
+    def _state(self, tenant):
         for key, value in self.client.hgetall(tenant_keys(tenant)[0]).items():
             win, val = value.split(" ")
-            out[key] = (int(float(win)), float(val))
-        return out
+            yield key, int(float(win)), float(val)
+
+    def scalars(self, tenant):
+        return {key: (win, val) for key, win, val in self._state(tenant) if not key.startswith(USAGE_PREFIX)}
 
     def active_leases(self, tenant, now):
         return self.client.zcount(tenant_keys(tenant)[1], f"({now!r}", "+inf")
 
     def usage_history(self, tenant, hour_from, hour_to):
-        rows = []
+        history = {}
         for field, value in self.client.hgetall(tenant_keys(tenant)[7]).items():
             dim, scope, hour, metric = field.split("|")
             hour = int(float(hour))
             if hour_from <= hour < hour_to:
-                rows.append((dim, scope, hour, metric, float(value)))
-        return sorted(rows)
+                history[dim, scope, hour, metric] = float(value)
+        return merge_held_usage(history, self._state(tenant), hour_from, hour_to)
 
     def events(self, tenant, minute_from):
         rows = []
@@ -233,11 +273,21 @@ class RedisStorage(Storage):
         )
 
     # Contracts and housekeeping --------------------------------------------------------------------
-    def put_contract(self, tenant, document):
-        self.client.hset(CONTRACTS, tenant, document)
+    def put_contract(self, tenant, document, effective):
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(CONTRACTS, tenant, document)
+        pipe.rpush(f"{PREFIX}:{{{tenant}}}:{HISTORY_KEY}", f"{effective!r} {document}")
+        pipe.execute()
 
     def get_contract(self, tenant):
         return self.client.hget(CONTRACTS, tenant)
+
+    def contract_history(self, tenant):
+        entries = []
+        for raw in self.client.lrange(f"{PREFIX}:{{{tenant}}}:{HISTORY_KEY}", 0, -1):
+            effective, document = raw.split(" ", 1)
+            entries.append((float(effective), document))
+        return sorted(entries, key=lambda entry: entry[0])
 
     def tenants(self):
         return sorted(self.client.hkeys(CONTRACTS))
@@ -252,4 +302,5 @@ class RedisStorage(Storage):
             self.client.delete(*keys[i : i + 500])
 
     def close(self):
+        self.wire.close()
         self.client.close()

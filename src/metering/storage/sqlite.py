@@ -35,7 +35,7 @@ from pathlib import Path
 from .. import engine
 from ..errors import ConfigError
 from ..models import Notification
-from .base import TOMBSTONE_SECONDS, TransactionalStorage
+from .base import PEAK_METRICS, TOMBSTONE_SECONDS, USAGE_PREFIX, TransactionalStorage, merge_held_usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state(tenant TEXT, key TEXT, win INTEGER, val REAL,
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS events(tenant TEXT, minute INTEGER, dim TEXT, scope T
 CREATE TABLE IF NOT EXISTS usage(tenant TEXT, hour INTEGER, dim TEXT, scope TEXT, metric TEXT, val REAL,
     PRIMARY KEY(tenant, hour, dim, scope, metric)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS contracts(tenant TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contract_history(tenant TEXT, effective REAL, seq INTEGER, doc TEXT NOT NULL,
+    PRIMARY KEY(tenant, effective, seq)) WITHOUT ROWID;
 """
 
 UPSERT_STATE_HEAD = "INSERT INTO state VALUES"
@@ -69,10 +71,8 @@ def upsert_state_sql(rows: int) -> str:
     return sql
 
 
-#: Usage of the current hour is kept in state rows ``u:<dim>|<scope>|<metric>`` (window = hour) and moved
-#: into the usage table when a later hour's usage arrives, so a decision writes no usage row of its own.
-USAGE_PREFIX = "u:"
-_MAX_FOLD = frozenset(("peak", "over_peak"))
+# Usage of the current hour is kept in state rows (base.USAGE_PREFIX) and moved into the usage table when a
+# later hour's usage arrives, so a decision writes no usage row of its own.
 UPSERT_USAGE = (
     "INSERT INTO usage VALUES(?,?,?,?,?,?) ON CONFLICT DO UPDATE SET val = CASE"
     " WHEN excluded.metric IN ('peak', 'over_peak') THEN max(val, excluded.val) ELSE val + excluded.val END"
@@ -318,7 +318,7 @@ class _Txn:
         if rec is not None:
             held_hour, held = rec
             if held_hour == hour:
-                if metric not in _MAX_FOLD:
+                if metric not in PEAK_METRICS:
                     value += held
                 elif value <= held:
                     return  # the hour's peak stands: nothing to write
@@ -480,23 +480,18 @@ class SqliteStorage(TransactionalStorage):
         return rows[0][0]
 
     def usage_history(self, tenant, hour_from, hour_to):
-        merged = {}
-        for dim, scope, hour, metric, val in self._read(
-            "SELECT dim, scope, hour, metric, val FROM usage WHERE tenant=? AND hour>=? AND hour<?",
-            (tenant, hour_from, hour_to),
-        ):
-            merged[dim, scope, hour, metric] = val
+        history = {
+            (dim, scope, hour, metric): val
+            for dim, scope, hour, metric, val in self._read(
+                "SELECT dim, scope, hour, metric, val FROM usage WHERE tenant=? AND hour>=? AND hour<?",
+                (tenant, hour_from, hour_to),
+            )
+        }
         held = self._read(
-            "SELECT key, win, val FROM state WHERE tenant=? AND key>=? AND key<? AND win>=? AND win<?",
-            (tenant, USAGE_PREFIX, USAGE_PREFIX[:-1] + chr(ord(USAGE_PREFIX[-1]) + 1), hour_from, hour_to),
+            "SELECT key, win, val FROM state WHERE tenant=? AND key>=? AND key<?",
+            (tenant, USAGE_PREFIX, USAGE_PREFIX[:-1] + chr(ord(USAGE_PREFIX[-1]) + 1)),
         )
-        for key, hour, val in held:
-            dim, scope, metric = key[len(USAGE_PREFIX) :].split("|")
-            old = merged.get((dim, scope, hour, metric))
-            if old is not None:
-                val = max(old, val) if metric in _MAX_FOLD else old + val
-            merged[dim, scope, hour, metric] = val
-        return sorted((*k, v) for k, v in merged.items())
+        return merge_held_usage(history, held, hour_from, hour_to)
 
     def events(self, tenant, minute_from):
         return self._read(
@@ -541,13 +536,29 @@ class SqliteStorage(TransactionalStorage):
             (retry_at, error[:500], int(notification.id)),
         )
 
-    def put_contract(self, tenant, document):
+    def put_contract(self, tenant, document, effective):
         json.loads(document)
-        self._conn().execute("INSERT OR REPLACE INTO contracts VALUES(?,?)", (tenant, document))
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT OR REPLACE INTO contracts VALUES(?,?)", (tenant, document))
+            conn.execute(
+                "INSERT INTO contract_history SELECT ?1, ?2, count(*), ?3 FROM contract_history"
+                " WHERE tenant=?1 AND effective=?2",
+                (tenant, effective, document),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def get_contract(self, tenant):
         rows = self._read("SELECT doc FROM contracts WHERE tenant=?", (tenant,))
         return rows[0][0] if rows else None
+
+    def contract_history(self, tenant):
+        sql = "SELECT effective, doc FROM contract_history WHERE tenant=? ORDER BY effective, seq"
+        return [(effective, doc) for effective, doc in self._read(sql, (tenant,))]
 
     def tenants(self):
         return [r[0] for r in self._read("SELECT tenant FROM contracts ORDER BY tenant")]
@@ -570,6 +581,7 @@ class SqliteStorage(TransactionalStorage):
         for table in ("state", "leases", "reservations", "outbox", "events", "usage"):
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM contracts")
+        conn.execute("DELETE FROM contract_history")
         conn.execute("COMMIT")
         self._local.cache.clear()
 

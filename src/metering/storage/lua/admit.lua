@@ -1,4 +1,32 @@
 -- Admit across every check of the request, or none (engine.admit).
+-- ARGV (after the tenant): now, hour, minute, lease id, lease ttl, then per check: dimension, kind, limit,
+-- mode, notify period, interval, tolerance, threshold count n, n x (label, value), amount, scope, window,
+-- reset after, reservation key (the order of storage/redis.py pack_admit).
+-- Reply, one string of space-separated fields: allowed, replayed, lease expiry, notifications fired, then
+-- 9 fields per evaluated check (identifiers hold no spaces; an empty scope is an empty field).
+local function positional_request()
+  local r = {now = tonumber(ARGV[2]), hour = tonumber(ARGV[3]), minute = tonumber(ARGV[4]), lease = ARGV[5],
+    ttl = tonumber(ARGV[6]), checks = {}}
+  local i = 7
+  while i <= #ARGV do
+    local c = {d = ARGV[i], k = ARGV[i + 1], l = tonumber(ARGV[i + 2]), m = ARGV[i + 3], p = ARGV[i + 4],
+      i = tonumber(ARGV[i + 5]), tol = tonumber(ARGV[i + 6]), t = {}}
+    local n = tonumber(ARGV[i + 7])
+    i = i + 8
+    for j = 1, n do
+      c.t[j] = {ARGV[i], tonumber(ARGV[i + 1])}
+      i = i + 2
+    end
+    c.a, c.s, c.w, c.r, c.key = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]),
+      ARGV[i + 4]
+    i = i + 5
+    r.checks[#r.checks + 1] = c
+  end
+  return r
+end
+req = positional_request()
+now = req.now
+
 local function evaluate(c, active)
   local before, over, remaining, reset, retry, new_tat = 0, false, 0, 0, 0, 0
   if c.k == 'rate' then
@@ -74,7 +102,7 @@ end
 if req.lease ~= '' then
   local expires = tonumber(redis.call('ZSCORE', L, req.lease))
   if expires ~= nil and expires > now then
-    return cjson.encode({allowed = true, replayed = true, expires = expires, decisions = {}, notified = 0})
+    return '1 1 ' .. num(expires) .. ' 0'
   end
 end
 local active = 0
@@ -94,16 +122,21 @@ for _, c in ipairs(req.checks) do
     table.insert(evaluated, {c, d})
   end
 end
-local notified, out = 0, {}
+local expires = 0
+if allowed and req.lease ~= '' then expires = now + req.ttl end
+local notified, out = 0, {0, 0, num(expires), 0}
+if allowed then out[1] = 1 end
+if allowed and replays > 0 and #evaluated == 0 then out[2] = 1 end
 for _, pair in ipairs(evaluated) do
   local c, d = pair[1], pair[2]
   local ok = d.outcome == 'admitted' or d.outcome == 'billed'
   if allowed then apply(c, d) end
   if allowed or not ok then notified = notified + notify_and_log(c, d.outcome, d.demand, req.minute) end
-  table.insert(out, {c.d, c.s, d.outcome, c.l, d.used, d.remaining, d.reset, d.retry, d.overage})
+  local n = #out
+  -- table.concat writes these numbers with 14 significant digits, enough for counts and durations
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = c.d, c.s, d.outcome, c.l, d.used
+  out[n + 6], out[n + 7], out[n + 8], out[n + 9] = d.remaining, d.reset, d.retry, d.overage
 end
 flush()
-local expires = 0
-if allowed and req.lease ~= '' then expires = now + req.ttl end
-return cjson.encode({allowed = allowed, replayed = replays > 0 and #evaluated == 0, expires = expires,
-  decisions = out, notified = notified})
+out[4] = notified
+return table.concat(out, ' ')

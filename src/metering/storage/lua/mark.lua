@@ -1,4 +1,5 @@
 -- Record a delivery attempt: delivered (drop from pending) or failed (due again at req.retry_at).
+json_request()
 local raw = redis.call('HGET', O, req.id)
 if not raw then return 0 end
 local n = cjson.decode(raw)

@@ -1,10 +1,16 @@
 -- Shared helpers for every metering script. Mirrors metering/engine.py; the shared test suite holds
 -- the two equal. KEYS: 1 state, 2 leases, 3 reservations, 4 fired, 5 outbox, 6 pending, 7 events, 8 usage.
--- ARGV[1]: tenant id, ARGV[2]: JSON request. Every key of one tenant shares the hash tag {tenant}.
+-- ARGV[1]: tenant id; then the request: one JSON argument (json_request) or admit's positional arguments.
+-- Every key of one tenant shares the hash tag {tenant}.
 local S, L, R, F, O, Q, E, U = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local tenant = ARGV[1]
-local req = cjson.decode(ARGV[2])
-local now = req.now
+local req, now
+
+-- Read the request from ARGV[2] as JSON (every script but admit, which reads positional arguments).
+local function json_request()
+  req = cjson.decode(ARGV[2])
+  now = req.now
+end
 local EPS = 1e-9
 local OUTCOME = {throttle = 'throttled', bill = 'billed', hard_fail = 'rejected'}
 
@@ -48,9 +54,10 @@ local function window_value(key, win)
   return 0
 end
 
-local function add_usage(dim, scope, hour, metric, value)
+-- Usage history: the hash U, field "<dim>|<scope>|<hour>|<metric>". Peaks keep their maximum, the rest add up.
+local function add_history(dim, scope, hour, metric, value, peak)
   local f = dim .. '|' .. scope .. '|' .. num(hour) .. '|' .. metric
-  if metric == 'peak' or metric == 'over_peak' then
+  if peak then
     local old = tonumber(redis.call('HGET', U, f))
     if old == nil or value > old then redis.call('HSET', U, f, num(value)) end
   elseif value == math.floor(value) then
@@ -61,6 +68,27 @@ local function add_usage(dim, scope, hour, metric, value)
   else
     redis.call('HINCRBYFLOAT', U, f, num(value))
   end
+end
+
+-- The current hour's usage is held in the state hash, field "u:<dim>|<scope>|<metric>" (window = hour),
+-- and moves into U when a later hour's usage arrives: a decision adds no write of its own for usage.
+local function add_usage(dim, scope, hour, metric, value)
+  local key = 'u:' .. dim .. '|' .. scope .. '|' .. metric
+  local peak = metric == 'peak' or metric == 'over_peak'
+  local held_hour, held = get(key)
+  if held_hour == hour then
+    if not peak then
+      value = value + held
+    elseif value <= held then
+      return
+    end
+  elseif held_hour ~= nil and held_hour > hour then
+    add_history(dim, scope, hour, metric, value, peak)  -- dated before the held hour: straight into history
+    return
+  elseif held_hour ~= nil then
+    add_history(dim, scope, held_hour, metric, held, peak)
+  end
+  put(key, hour, value)
 end
 
 local function fire(dim, scope, period, label, level, limit)

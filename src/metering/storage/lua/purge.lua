@@ -1,4 +1,5 @@
 -- Drop lease tombstones, settled reservations and refusal counts older than req.cutoff.
+json_request()
 redis.call('ZREMRANGEBYSCORE', L, '-inf', '(' .. num(req.cutoff))
 local all = redis.call('HGETALL', R)
 for i = 1, #all, 2 do

@@ -1,4 +1,5 @@
 -- Free a lease's slot; idempotent (engine.release).
+json_request()
 local expires = tonumber(redis.call('ZSCORE', L, req.lease))
 if expires == nil then return cjson.encode({error = 'not_found'}) end
 if expires <= now then return cjson.encode({released = false}) end

@@ -1,4 +1,5 @@
 -- Record a measured gauge value (engine.set_gauge).
+json_request()
 local c = req.check
 local outcome = 'admitted'
 if c.a > c.l + EPS then outcome = OUTCOME[c.m] end

@@ -1,4 +1,5 @@
 -- Settle a write reservation and refund the unused part (engine.settle).
+json_request()
 local raw = redis.call('HGET', R, req.key)
 if not raw then return cjson.encode({error = 'not_found'}) end
 local r = cjson.decode(raw)
