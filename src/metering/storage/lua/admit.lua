@@ -133,9 +133,8 @@ for _, pair in ipairs(evaluated) do
   if allowed then apply(c, d) end
   if allowed or not ok then notified = notified + notify_and_log(c, d.outcome, d.demand, req.minute) end
   local n = #out
-  -- table.concat writes these numbers with 14 significant digits, enough for counts and durations
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = c.d, c.s, d.outcome, c.l, d.used
-  out[n + 6], out[n + 7], out[n + 8], out[n + 9] = d.remaining, d.reset, d.retry, d.overage
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = c.d, c.s, d.outcome, num(c.l), num(d.used)
+  out[n + 6], out[n + 7], out[n + 8], out[n + 9] = num(d.remaining), num(d.reset), num(d.retry), num(d.overage)
 end
 flush()
 out[4] = notified

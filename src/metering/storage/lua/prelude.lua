@@ -14,7 +14,11 @@ end
 local EPS = 1e-9
 local OUTCOME = {throttle = 'throttled', bill = 'billed', hard_fail = 'rejected'}
 
-local function num(x) return string.format('%.17g', x) end
+-- A number as text that reads back exactly; whole numbers (windows, counts) skip the costly %.17g.
+local function num(x)
+  if x == math.floor(x) and x > -1e15 and x < 1e15 then return string.format('%d', x) end
+  return string.format('%.17g', x)
+end
 
 -- The tenant's scalar state ("<window> <value>" per key) is read with one HGETALL and written back with
 -- one HSET by flush(), which every script that calls put() runs before it returns.
