@@ -108,6 +108,18 @@ def _write(target: Path, text: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
+def config_path(project: Project, path: Path) -> str:
+    """`path` as a site config gives it: relative to the project root (where the configs are) when inside it.
+
+    MkDocs takes either form; Zensical (0.0.73, checked) builds only a docs_dir inside the project root and
+    stops on an absolute one, so the default layout stays buildable by both.
+    """
+    try:
+        return str(Path(path).resolve().relative_to(project.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def mkdocs_env(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path) -> dict[str, str]:
     """Environment variables the MkDocs configs read with !ENV: where the Markdown is, names and URLs."""
     company = dataset.internal["company"]
@@ -117,7 +129,7 @@ def mkdocs_env(project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Pat
     }
     return {
         **os.environ,
-        "DOCSKIT_DOCS_DIR": str(docs_dir),
+        "DOCSKIT_DOCS_DIR": config_path(project, docs_dir),
         "NO_MKDOCS_2_WARNING": "1",  # the Material end-of-life notice; the move to Zensical is planned
         "DOCSKIT_SITE_NAME": names[spec.name],
         "DOCSKIT_SITE_URL": company["sites"][spec.url_key] + "/",

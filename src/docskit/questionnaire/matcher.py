@@ -13,7 +13,9 @@ distinctive word with an answer stays unsure, and raised by the answer's lead ov
 uncertain, and its confidence scaled down so the row goes to review, when fewer than two views pick the answer
 (unless its lead is wide and it covers the question almost fully), when another answer comes within the margin
 of it (a wider margin when both are in one CCM domain), or when the answer's wordings cover too little of the
-question's content weighted by IDF (a question about a topic the bank lacks shares only generic words with it).
+question's content weighted by IDF (a question about a topic the bank lacks shares only generic words with it),
+or share fewer than two of the question's distinct content words (all of them, for a one-word question): a
+short question with one word in common with a single answer passes the relative checks on that word alone.
 Words the light stemmer leaves in another form than the bank's (formally, publicly) are snapped to the bank word.
 """
 
@@ -207,6 +209,13 @@ DISAGREEMENT_FACTOR = 0.6
 # best answer and goes to review.
 CONTENT_COVERAGE = 0.42
 FULL_CONTENT_COVERAGE = 0.8
+# Distinct content words of the question that the matched answer's wordings must share for a confident answer (all
+# of them when the question has fewer). One shared word is a coincidence, not corroboration, and it passes every
+# relative check: in a two-word question it is half the content, and an answer that alone shares it leads an
+# otherwise empty field by a wide margin, which the lead bonus nearly doubles. IDF cannot tell such a word apart
+# from a topic word, because a generic word the bank rarely spells out ("year" is mostly folded to "annual") is as
+# rare in the bank as "dpo".
+MIN_SHARED_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -305,6 +314,7 @@ class Matcher:
             top_two = np.argsort(-combined, axis=1)[:, :2]
             content_coverage, same_domain_margin = CONTENT_COVERAGE, SAME_DOMAIN_MARGIN
             picks = np.stack([views[name].argmax(axis=1) for name in WEIGHTS])
+            distinct = [len(set(q.split())) for q in queries if q]
             for row, i in enumerate(scored):
                 best = int(top_two[row, 0])
                 top = float(combined[row, best])
@@ -312,12 +322,13 @@ class Matcher:
                 gap = (top - float(combined[row, second])) / top if top > 0 and second != best else 1.0
                 margin = same_domain_margin if self._domain_of[best] == self._domain_of[second] else MARGIN
                 content = float(views["content"][row, best])
+                corroborated = views["shared"][row, best] >= min(MIN_SHARED_WORDS, distinct[row])
                 # Views may split when one wording of a neighbour happens to be close, yet a blended lead of
                 # twice the margin on a question whose content the answer covers almost fully is not ambiguous.
                 views_agree = int((picks[:, row] == best).sum()) >= 2 or (
                     gap >= 2 * margin and content >= FULL_CONTENT_COVERAGE
                 )
-                agreed = views_agree and gap >= margin and content >= content_coverage
+                agreed = views_agree and gap >= margin and content >= content_coverage and corroborated
                 # A clear lead over the runner-up adds confidence: a question close to one answer and far from
                 # all others is answered; one equally close to two answers goes to review.
                 confidence = 100.0 * min(top * (1.0 + gap), 1.0) * (1.0 if agreed else DISAGREEMENT_FACTOR)
@@ -347,7 +358,8 @@ class Matcher:
         views["domain"] = domain
         # Share of the question's words found anywhere in the answer's wordings: a question about something else
         # (that shares one distinctive word with an answer) stays unsure.
-        views["coverage"] = np.minimum((self._word_matrix(queries) @ self._pooled_words.T) / query_words, 1.0)
+        views["shared"] = self._word_matrix(queries) @ self._pooled_words.T  # distinct words in common
+        views["coverage"] = np.minimum(views["shared"] / query_words, 1.0)
         views["content"] = self._content_coverage(queries)
         return views
 
