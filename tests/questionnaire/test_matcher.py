@@ -143,3 +143,40 @@ def test_a_runner_up_from_the_same_domain_needs_the_wider_margin(filler, monkeyp
     monkeypatch.setattr(matcher_module, "SAME_DOMAIN_MARGIN", 0.99)
     match = filler.matcher.match_all([question])[0]
     assert match.answer_id == "cek-11" and not match.agreed
+
+
+def test_a_question_sharing_only_one_word_with_the_bank_is_left_for_review(filler, bank):
+    """A short question with one word in common with one answer and an off-topic word the bank never uses ("How
+    many years has your company been trading?" shares only "year" with aa-02) passes the relative checks on that
+    word alone: it is half the content, rare in the bank, and the answer leads an empty field. One word in common is
+    no corroboration, so none of these questions, one per word only one answer uses, is answered."""
+    matcher = filler.matcher
+    single_answer_words = [
+        w for w, c in matcher._vocabulary.items() if matcher._pooled_words[:, c].sum() == 1
+    ]
+    questions = [
+        f"How many {word} has your company been {off_topic}?"
+        for word in single_answer_words
+        for off_topic in ("trading", "golfing", "catering")
+    ]
+    normalised = [matcher.snap(normalise(q)).split() for q in questions]
+    probes = [
+        q
+        for q, words in zip(questions, normalised, strict=True)
+        if len(words) == 2 and words[0] in single_answer_words
+    ]
+    assert len(probes) > 300
+    answered = [
+        q
+        for q, m in zip(probes, matcher.match_all(probes), strict=True)
+        if m.agreed and m.confidence >= bank.threshold
+    ]
+    assert answered == []
+
+
+def test_a_one_word_question_the_bank_covers_is_still_answered(filler, bank):
+    """The shared-word rule asks for all of a question's content words when it has fewer than two."""
+    for question, answer_id in (("Do you use MDM?", "uem-03"), ("Is there a DPO?", "dsp-19")):
+        match = filler.matcher.match_all([question])[0]
+        assert (match.answer_id, match.agreed) == (answer_id, True)
+        assert match.confidence >= bank.threshold

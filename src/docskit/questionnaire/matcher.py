@@ -342,8 +342,8 @@ class Matcher:
         token_set = process.cdist(queries, self._choices, scorer=fuzz.token_set_ratio, workers=-1)
         token_sort = process.cdist(queries, self._choices, scorer=fuzz.token_sort_ratio, workers=-1)
         query_words = np.array([max(1, len(q.split())) for q in queries], dtype=np.float32)[:, None]
-        shared = self._word_matrix(queries) @ self._choice_words.T
-        coverage = np.minimum(shared / query_words, 1.0)
+        query_matrix = self._word_matrix(queries)
+        coverage = np.minimum((query_matrix @ self._choice_words.T) / query_words, 1.0)
         set_weight, coverage_weight = FUZZY_BLEND
         blended = (set_weight * token_set + (1 - set_weight) * token_sort) / 100.0
         fuzzy = blended * ((1 - coverage_weight) + coverage_weight * coverage)
@@ -356,9 +356,9 @@ class Matcher:
             views[name] = np.maximum(best_text, (query @ pooled.T).toarray())
             domain += 0.5 * (query @ by_domain.T).toarray()[:, self._domain_of]
         views["domain"] = domain
-        # Share of the question's words found anywhere in the answer's wordings: a question about something else
-        # (that shares one distinctive word with an answer) stays unsure.
-        views["shared"] = self._word_matrix(queries) @ self._pooled_words.T  # distinct words in common
+        # How many of the question's distinct words the answer's wordings use anywhere, and their share of its
+        # words: a question about something else (that shares one distinctive word with an answer) stays unsure.
+        views["shared"] = query_matrix @ self._pooled_words.T
         views["coverage"] = np.minimum(views["shared"] / query_words, 1.0)
         views["content"] = self._content_coverage(queries)
         return views
