@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from invoke import Exit, task
@@ -22,6 +23,17 @@ def _fail(problems) -> None:
     raise Exit(str(BuildFailed(problems)), code=1)
 
 
+@contextmanager
+def _exits(task_name: str, *user_errors: type[Exception]):
+    """A user's mistake (one of `user_errors`) exits 2 with the task's name; a failed build exits 1."""
+    try:
+        yield
+    except user_errors as exc:
+        raise Exit(f"{task_name}: {exc}", code=2) from None
+    except BuildFailed as failed:
+        raise Exit(str(failed), code=1) from None
+
+
 @task(help={"site": "customer or handbook (default: both)"})
 def build(c, site: str = ""):
     """Build everything: validate data, render and build both sites (and every output added later)."""
@@ -33,15 +45,13 @@ def build(c, site: str = ""):
     if site and site not in SITES:
         raise Exit(f"unknown site {site!r}; valid: {', '.join(SITES)}", code=2)
     project = _project()
-    try:
+    with _exits("build"):
         dataset = load_dataset(project)
         published = build_sites(project, names, dataset=dataset)
         for name, folder in published.items():
             print(f"built {name}: {folder}")
         if not site:
             run_build_steps(project, dataset)
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
 
 
 @task
@@ -106,7 +116,7 @@ def incident(c, sev="", tenant="", summary="", plan="", update=0, resolved=False
     from docskit.incident.schedule import IncidentInputError
 
     project = _project()
-    try:
+    with _exits("incident", IncidentInputError):
         text = incident_text(
             project,
             load_dataset(project),
@@ -119,10 +129,6 @@ def incident(c, sev="", tenant="", summary="", plan="", update=0, resolved=False
             report=report,
             now=now,
         )
-    except IncidentInputError as exc:
-        raise Exit(f"incident: {exc}", code=2) from None
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
     print(text, end="")
 
 
@@ -137,12 +143,8 @@ def decide(c, answers="", defaults=False):
     from docskit.onboarding.cli import run_decide
     from docskit.onboarding.tree import AnswerError
 
-    try:
+    with _exits("decide", AnswerError):
         print(run_decide(_project(), answers, use_defaults=defaults, interactive=sys.stdin.isatty()))
-    except AnswerError as exc:
-        raise Exit(f"decide: {exc}", code=2) from None
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
 
 
 @task(
@@ -180,13 +182,9 @@ def onboard(
         count = int(cus) if cus not in (None, "") else None
     except ValueError:
         raise Exit(f"onboard: --cus must be a whole number, got {cus!r}", code=2) from None
-    try:
+    with _exits("onboard", OptionError):
         args = (region, data_mode, keys, connectors, plan, count, eu_personal_data, done, status)
         print(run_onboard(_project(), tenant, *args))
-    except OptionError as exc:
-        raise Exit(f"onboard: {exc}", code=2) from None
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
 
 
 @task(
@@ -201,7 +199,7 @@ def pdf(c, diff="", old="", new=""):
     from docskit.procurement.build import build_pack
     from docskit.procurement.redline import redline
 
-    try:
+    with _exits("pdf"):
         if diff:
             doc, *versions = diff.split()
             old, new = versions if len(versions) == 2 else (old, new)
@@ -210,8 +208,6 @@ def pdf(c, diff="", old="", new=""):
             print(redline(_project(), doc, old, new))
             return
         result = build_pack(_project())
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
     state = "unchanged, matches the release" if result.unchanged else "written"
     print(f"pdf: pack {result.manifest['pack']['version']} {state}: {result.folder}")
 
@@ -232,10 +228,8 @@ def pack(c, recipient, date=""):
         day = dt.date.fromisoformat(date) if date else None
     except ValueError:
         raise Exit(f"--date {date!r} is not a date; use YYYY-MM-DD", code=2) from None
-    try:
+    with _exits("pack"):
         record = distribute(_project(), recipient, on=day)
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
     print(
         f"pack: {len(record['documents'])} documents for {record['recipient']} in {record['folder']}; "
         f"logged in {distribution_log(_project())}"
@@ -333,12 +327,8 @@ def admin(c, port: int = 8760, store: str = "memory://", days: int = 2, password
     from metering.admin.serve import serve_demo
     from metering.errors import ConfigError
 
-    try:
+    with _exits("admin", ConfigError):
         serve_demo(port=port, store=store, days=days, password=password)
-    except ConfigError as err:
-        raise Exit(f"admin: {err}", code=2) from None
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
 
 
 @task(
@@ -353,9 +343,5 @@ def api(c, host: str = "127.0.0.1", port: int = 8761, store: str = ""):
     from metering.errors import ConfigError
     from metering.serve_api import serve_api
 
-    try:
+    with _exits("api", ConfigError):
         serve_api(host=host, port=port, store=store)
-    except ConfigError as err:
-        raise Exit(f"api: {err}", code=2) from None
-    except BuildFailed as failed:
-        raise Exit(str(failed), code=1) from None
