@@ -8,6 +8,8 @@ Workloads (every call decides and counts; the tenant's limits are set high so ca
              second standing in for concurrency, which limits has no lease for, fixed window per day).
              The lease is released after each admission, outside the timed call.
 `limits` has no SQLite store; its SQLite cells say n/a. Redis round trips are counted on the client socket.
+On Redis, `limits` goes through redis-py's client (one command each); ours sends one EVALSHA per admission
+over storage/redis_wire.py. The "machine" line gives a PING round trip both ways, to read the figures by.
 
 Targets: SQLite decision >= 30k/s with p99 <= 100 us; SQLite admission >= 20k/s; memory decision
 >= 200k/s; Redis: 1 round trip per admission and >= 3x the throughput of the three `limits` calls.
