@@ -274,7 +274,9 @@ class RedisStorage(Storage):
 
     # Contracts and housekeeping --------------------------------------------------------------------
     def put_contract(self, tenant, document, effective):
-        pipe = self.client.pipeline(transaction=True)
+        # Two keys in two cluster slots (the contracts hash and the tenant's history), so no MULTI: one round
+        # trip, the contract first, so that the history never names a contract that was not saved.
+        pipe = self.client.pipeline(transaction=False)
         pipe.hset(CONTRACTS, tenant, document)
         pipe.rpush(f"{PREFIX}:{{{tenant}}}:{HISTORY_KEY}", f"{effective!r} {document}")
         pipe.execute()
