@@ -24,8 +24,9 @@ KEY_NAMES = ("s", "l", "r", "f", "o", "q", "e", "u")
 #: A tenant's contract history: a list of "<in force from> <contract JSON>", in the order they were put.
 HISTORY_KEY = "h"
 SCRIPTS = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mark", "purge")
-#: Tenants whose packed script heads one store keeps (beyond this the cache starts afresh).
-CACHED_TENANTS = 4096
+#: Packed script heads (per tenant) and check arguments (per limit shape) one store keeps; beyond this many,
+#: a cache starts afresh.
+CACHED_PACKINGS = 4096
 
 
 def tenant_keys(tenant: str) -> list[str]:
@@ -116,7 +117,7 @@ class RedisStorage(Storage):
         shape = (name, tenant, argc)
         head = self._heads.get(shape)
         if head is None:
-            if len(self._heads) >= CACHED_TENANTS:
+            if len(self._heads) >= CACHED_PACKINGS:
                 self._heads.clear()
             head = self._heads[shape] = self.wire.prefix(name, tenant_keys(tenant), argc + 1) + bulk(tenant)
         return head
@@ -138,7 +139,7 @@ class RedisStorage(Storage):
             shape += (c.amount, c.scope, c.window)
             fixed = cached.get(shape)
             if fixed is None:
-                if len(cached) >= CACHED_TENANTS:
+                if len(cached) >= CACHED_PACKINGS:
                     cached.clear()
                 fixed = cached[shape] = _check_fixed(c)
             reset, key = repr(c.reset_after), c.key
