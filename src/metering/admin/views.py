@@ -12,6 +12,7 @@ from ..catalog import CONCURRENCY, GAUGE, QUOTA, RATE
 from ..effective import EffectiveLimits
 from ..meter import DimensionUsage, Meter
 from ..periods import month_bounds, month_index, period_seconds
+from ..storage.base import fold_usage
 
 
 def utc(ts: float | None) -> str:
@@ -152,10 +153,7 @@ def statement(meter: Meter, tenant: str, month: int) -> Statement:
     for dim, scope, hour, metric, value in history:
         day = datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%d")
         cell = days[(day, dim, scope)]
-        if metric in ("peak", "over_peak"):
-            cell[metric] = max(cell.get(metric, 0.0), value)
-        else:
-            cell[metric] = cell.get(metric, 0.0) + value
+        cell[metric] = fold_usage(metric, cell[metric], value) if metric in cell else value
     lines, overage = [], defaultdict(float)
     order = {d.id: i for i, d in enumerate(meter.catalog.dimensions)}
     for (day, dim_id, scope), cell in sorted(
