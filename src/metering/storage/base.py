@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from typing import ClassVar
@@ -12,6 +13,11 @@ from ..models import Admission, AdmitRequest, Check, Decision, Notification, Set
 #: Tombstones of released or expired leases, and settled reservations, are kept this long (seconds)
 #: so that a late release or settle is still answered idempotently.
 TOMBSTONE_SECONDS = 2 * 86400
+
+#: Bumped in a forked child, so that a store opens the child's own connections (a connection must not cross a
+#: fork) without asking the kernel for its pid on every decision. Read it as FORK_GENERATION[0].
+FORK_GENERATION = [0]
+os.register_at_fork(after_in_child=lambda: FORK_GENERATION.__setitem__(0, FORK_GENERATION[0] + 1))
 
 #: Usage metrics that keep their maximum over an hour; the others add up.
 PEAK_METRICS = frozenset(("peak", "over_peak"))

@@ -29,9 +29,14 @@ SCRIPTS = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mar
 CACHED_PACKINGS = 4096
 
 
+def tenant_key(tenant: str, name: str) -> str:
+    """One key of a tenant; the hash tag {tenant} keeps all of them in one cluster slot."""
+    return f"{PREFIX}:{{{tenant}}}:{name}"
+
+
 def tenant_keys(tenant: str) -> list[str]:
-    """The eight keys of one tenant, in the order the Lua prelude expects."""
-    return [f"{PREFIX}:{{{tenant}}}:{name}" for name in KEY_NAMES]
+    """The eight keys of one tenant the scripts use, in the order the Lua prelude expects."""
+    return [tenant_key(tenant, name) for name in KEY_NAMES]
 
 
 def _load_script(name: str) -> str:
@@ -279,7 +284,7 @@ class RedisStorage(Storage):
         # trip, the contract first, so that the history never names a contract that was not saved.
         pipe = self.client.pipeline(transaction=False)
         pipe.hset(CONTRACTS, tenant, document)
-        pipe.rpush(f"{PREFIX}:{{{tenant}}}:{HISTORY_KEY}", f"{effective!r} {document}")
+        pipe.rpush(tenant_key(tenant, HISTORY_KEY), f"{effective!r} {document}")
         pipe.execute()
 
     def get_contract(self, tenant):
@@ -287,7 +292,7 @@ class RedisStorage(Storage):
 
     def contract_history(self, tenant):
         entries = []
-        for raw in self.client.lrange(f"{PREFIX}:{{{tenant}}}:{HISTORY_KEY}", 0, -1):
+        for raw in self.client.lrange(tenant_key(tenant, HISTORY_KEY), 0, -1):
             effective, document = raw.split(" ", 1)
             entries.append((float(effective), document))
         return sorted(entries, key=lambda entry: entry[0])

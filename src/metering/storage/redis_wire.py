@@ -8,7 +8,6 @@ host or unix socket, database, password and TLS settings apply as usual.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 
 import redis
@@ -16,9 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-#: Bumped in a forked child so that it opens its own connections instead of sharing its parent's sockets.
-_fork_generation = [0]
-os.register_at_fork(after_in_child=lambda: _fork_generation.__setitem__(0, _fork_generation[0] + 1))
+from .base import FORK_GENERATION
 
 
 def bulk(value: str) -> bytes:
@@ -81,9 +78,9 @@ class ScriptWire:
     def _connection(self):
         local = self._local
         conn = getattr(local, "conn", None)
-        if conn is None or local.generation != _fork_generation[0]:
+        if conn is None or local.generation != FORK_GENERATION[0]:
             conn = self.pool.make_connection()
-            local.conn, local.generation = conn, _fork_generation[0]
+            local.conn, local.generation = conn, FORK_GENERATION[0]
             with self._lock:
                 self._opened.append(conn)
         return conn

@@ -35,7 +35,14 @@ from pathlib import Path
 from .. import engine
 from ..errors import ConfigError
 from ..models import Notification
-from .base import PEAK_METRICS, TOMBSTONE_SECONDS, USAGE_PREFIX, TransactionalStorage, merge_held_usage
+from .base import (
+    FORK_GENERATION,
+    PEAK_METRICS,
+    TOMBSTONE_SECONDS,
+    USAGE_PREFIX,
+    TransactionalStorage,
+    merge_held_usage,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state(tenant TEXT, key TEXT, win INTEGER, val REAL,
@@ -119,11 +126,6 @@ END_EXPIRED_LEASES = (
     f"DELETE FROM state WHERE {{where}} {LEASE_RANGE} AND val<=?",
 )
 
-
-#: Bumped in a forked child, so each process opens its own connections (a connection must not cross a fork)
-#: without asking the kernel for its pid on every decision.
-_fork_generation = [0]
-os.register_at_fork(after_in_child=lambda: _fork_generation.__setitem__(0, _fork_generation[0] + 1))
 
 NOTIFICATION_COLUMNS = (
     "id, tenant, dim, scope, period, threshold, usage, lim, created, attempts, delivered, error"
@@ -400,9 +402,9 @@ class SqliteStorage(TransactionalStorage):
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.generation != _fork_generation[0]:
+        if conn is None or self._local.generation != FORK_GENERATION[0]:
             conn = self._connect()
-            self._local.conn, self._local.generation = conn, _fork_generation[0]
+            self._local.conn, self._local.generation = conn, FORK_GENERATION[0]
             self._local.cur = conn.cursor()
             # tenant -> state rows as this connection's last transaction of the tenant left them, valid while
             # the data version is `version` (see _Txn.prepare)
@@ -446,7 +448,7 @@ class SqliteStorage(TransactionalStorage):
 
     def admit(self, req):
         local = self._local
-        if getattr(local, "generation", -1) != _fork_generation[0] or local.conn is None:
+        if getattr(local, "generation", -1) != FORK_GENERATION[0] or local.conn is None:
             self._conn()
         cur = local.cur
         cur.execute("BEGIN IMMEDIATE")
