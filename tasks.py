@@ -65,6 +65,18 @@ def check(c):
     print("check: all passed")
 
 
+@task
+def a11y(c):
+    """Build both sites and run axe-core in chromium on every page; fails on what the allow-list does not accept."""
+    from docskit.accessibility import audit_project
+
+    with _exits("a11y"):
+        problems = audit_project(_project())
+    if problems:
+        _fail(problems)
+    print("a11y: no failing axe findings")
+
+
 @task(help={"pytest_args": "extra arguments for pytest, e.g. '-k approvals'"})
 def test(c, pytest_args: str = ""):
     """Run all tests: every check, then the pytest suite."""
@@ -150,7 +162,7 @@ def decide(c, answers="", defaults=False):
 @task(
     help={
         "tenant": "tenant name as the customer writes it (quotes, HTML and unicode are safe)",
-        "region": "region id (see `invoke decide`)",
+        "region": "region id (see `./dev decide`)",
         "data_mode": "data mode id",
         "keys": "platform_managed, or the BYOK key service: aws_kms, gcp_kms, azure_key_vault",
         "connectors": "connector ids, comma-separated (e.g. slack,servicenow)",
@@ -159,6 +171,8 @@ def decide(c, answers="", defaults=False):
         "eu_personal_data": "yes or no (default: yes for an EU region, no otherwise)",
         "done": "tick this step id in the tenant's kit",
         "status": "show the steps left against the time budget",
+        "addons": "contract add-ons per dimension, e.g. writes_per_day=4000 (added to what the CUs grant)",
+        "overage": "overage mode per dimension, e.g. indexed_gb=bill (throttle, bill or hard_fail)",
     }
 )
 def onboard(
@@ -173,6 +187,8 @@ def onboard(
     eu_personal_data="",
     done="",
     status=False,
+    addons="",
+    overage="",
 ):
     """Write a tenant kit (checklist, metering configuration, customer documents) into <build>/kits/<tenant>/."""
     from docskit.onboarding.cli import run_onboard
@@ -184,7 +200,7 @@ def onboard(
         raise Exit(f"onboard: --cus must be a whole number, got {cus!r}", code=2) from None
     with _exits("onboard", OptionError):
         args = (region, data_mode, keys, connectors, plan, count, eu_personal_data, done, status)
-        print(run_onboard(_project(), tenant, *args))
+        print(run_onboard(_project(), tenant, *args, addons=addons, overage=overage))
 
 
 @task(
@@ -204,7 +220,7 @@ def pdf(c, diff="", old="", new=""):
             doc, *versions = diff.split()
             old, new = versions if len(versions) == 2 else (old, new)
             if not (old and new):
-                raise Exit("usage: invoke pdf --diff <docid> --old <version> --new <version>", code=2)
+                raise Exit("usage: ./dev pdf --diff <docid> --old <version> --new <version>", code=2)
             print(redline(_project(), doc, old, new))
             return
         result = build_pack(_project())
@@ -236,6 +252,23 @@ def pack(c, recipient, date=""):
     )
 
 
+@task(
+    help={
+        "dry_run": "print the release (tag, assets, notes) without creating it; asks GitHub only with a token",
+        "if_new": "a draft pack or an already released version is not an error: print so and exit 0 (CI)",
+    }
+)
+def release(c, dry_run=False, if_new=False):
+    """Publish the built procurement pack as a GitHub release ($GITHUB_TOKEN); a released version never again."""
+    from docskit.datamodel import load_dataset
+    from docskit.procurement.publish import run_release
+    from docskit.procurement.release import ReleaseRefused
+
+    project = _project()
+    with _exits("release", ReleaseRefused):
+        print(run_release(project, load_dataset(project), dry_run=dry_run, if_new=if_new))
+
+
 from docskit.questionnaire.cli import ActionTask  # noqa: E402
 
 
@@ -243,10 +276,12 @@ from docskit.questionnaire.cli import ActionTask  # noqa: E402
     klass=ActionTask,
     positional=["action", "source"],
     help={
-        "action": "fill (answer a buyer's file), export (CAIQ v4 XLSX and CSV) or due (answers to re-review)",
-        "source": "fill: the buyer's questionnaire (.xlsx, .xlsm or .csv); it is never modified",
+        "action": "fill (answer a buyer's file), learn (bank changes from an answered copy), export (CAIQ v4 "
+        "XLSX and CSV) or due (answers to re-review)",
+        "source": "fill: the buyer's questionnaire (.xlsx, .xlsm, .csv or .docx), never modified; learn: the "
+        "answered copy",
         "output": "fill: where to write the answered copy (default: <name>-answered.<ext> beside the input)",
-        "sheet": "fill: the sheet to answer when several have questions",
+        "sheet": "fill: answer only this sheet (or Word table, e.g. 'Table 2'); default: every one with questions",
         "header_row": "fill: the header row number (default: found automatically)",
         "question_column": "fill: question column, as a letter or header text (default: found automatically)",
         "id_column": "fill: question-id column (e.g. CAIQ ids like A&A-01.1); default: found automatically",
@@ -255,6 +290,7 @@ from docskit.questionnaire.cli import ActionTask  # noqa: E402
         "bank_id_column": "fill: write the matched bank id here (default: a new column)",
         "confidence_column": "fill: write the match confidence here (default: a new column)",
         "threshold": "fill: confidence 0-100 needed to count as answered (default: data/questionnaire settings)",
+        "apply": "learn: write the proposed changes into data/questionnaire/ (default: only print the diff)",
     },
 )
 def questionnaire(
@@ -271,8 +307,10 @@ def questionnaire(
     bank_id_column="",
     confidence_column="",
     threshold="",
+    apply=False,
 ):
-    """Security questionnaires: fill a buyer's spreadsheet from the answer bank, export CAIQ v4, list due reviews."""
+    """Security questionnaires: fill a buyer's file from the answer bank, learn from an answered copy, export
+    CAIQ v4, list due reviews."""
     from docskit.questionnaire.cli import run
 
     options = {
@@ -285,6 +323,7 @@ def questionnaire(
         "bank_id_column": bank_id_column,
         "confidence_column": confidence_column,
         "threshold": threshold,
+        "apply": apply,
     }
     run(action, source, output, options)
 
@@ -345,3 +384,35 @@ def api(c, host: str = "127.0.0.1", port: int = 8761, store: str = ""):
 
     with _exits("api", ConfigError):
         serve_api(host=host, port=port, store=store)
+
+
+@task(
+    help={
+        "kit": "the tenant's kit folder (written by ./dev onboard) or its metering.json",
+        "store": "store URL (default sqlite:///<build>/metering/metering.db, the store ./dev api serves)",
+        "reason": "why the contract changes, kept in the contract history (default: the kit's path)",
+    }
+)
+def metering_load(c, kit, store="", reason=""):
+    """Load a tenant kit's metering configuration into a metering store as its contract (same kit twice: no-op)."""
+    from metering.errors import MeteringError
+    from metering.kitload import load_kit_into_store
+    from metering.serve_api import default_store_url
+
+    with _exits("metering-load", MeteringError):
+        print(load_kit_into_store(kit, store or default_store_url(_project()), reason))
+
+
+@task(
+    help={
+        "port": "port on 127.0.0.1 (default 8762)",
+        "password": "password of the internal view's user 'sales' (default: random, printed)",
+    }
+)
+def portal(c, port: int = 8762, password: str = ""):
+    """Serve the trust portal on 127.0.0.1 (released pack, magic links, NDA, stamped downloads); prints URL and login."""
+    from portal.errors import ConfigError
+    from portal.serve import serve_portal
+
+    with _exits("portal", ConfigError):
+        serve_portal(port=port, password=password)

@@ -1,4 +1,4 @@
-"""`invoke check`: every consistency check of the repository, each reporting actionable problems.
+"""`./dev check`: every consistency check of the repository, each reporting actionable problems.
 
 Content checks take the loaded data and return problems; later features register theirs in CONTENT_CHECKS.
 """
@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from .datamodel import DataSet, data_files, load_dataset, schema_name
 from .linkcheck import check_links
+from .lostlists import check_lost_lists
 from .paths import Project
 from .problems import BuildFailed, Problem
 from .scans import external_loads, find_placeholders
@@ -70,32 +71,34 @@ def run_content_checks(project: Project, dataset: DataSet) -> list[Problem]:
 
 
 def check_built_sites(project: Project) -> list[Problem]:
-    """Links, placeholders and third-party loads in the built sites."""
+    """Links, lost lists, placeholders and third-party loads in the built sites."""
     problems = []
-    for name in SITES:
+    for name, spec in SITES.items():
         site = project.build / "site" / name
         problems += check_links(site, f"build/site/{name}")
+        problems += check_lost_lists(project, name, spec.source)
     problems += find_placeholders(project.build / "rendered" / "customer", "build/rendered/customer")
     problems += external_loads(project.build / "site" / "customer")
     return problems
 
 
 def lint(project: Project) -> list[Problem]:
-    """ruff (lint and format) and codespell; their own output names file and line."""
+    """ruff (lint and format), codespell and actionlint (the CI workflow, with shellcheck on its `run:` steps);
+    their own output names file and line."""
     problems = []
-    venv_bin = shutil.which("ruff", path=str(project.root / ".venv" / "bin")) or "ruff"
+    venv = str(project.root / ".venv" / "bin")
+    ruff = shutil.which("ruff", path=venv) or "ruff"
     commands = {
-        "ruff check": [venv_bin, "check", "--quiet", "."],
-        "ruff format": [venv_bin, "format", "--check", "--quiet", "."],
+        "ruff check": [ruff, "check", "--quiet", "."],
+        "ruff format": [ruff, "format", "--check", "--quiet", "."],
         "codespell": [sys.executable, "-m", "codespell_lib"],
+        "actionlint": [shutil.which("actionlint", path=venv) or "actionlint", "-oneline", "-no-color"],
     }
     for label, command in commands.items():
         result = subprocess.run(command, cwd=project.root, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             for line in (result.stdout + result.stderr).strip().splitlines()[:50]:
-                problems.append(
-                    Problem(label, line, hint=f"run `invoke fix` or correct it by hand ({label})")
-                )
+                problems.append(Problem(label, line, hint=f"run `./dev fix` or correct it by hand ({label})"))
     return problems
 
 
@@ -112,7 +115,7 @@ def run_all(project: Project, log=print) -> list[Problem]:
     log("check: strict builds of both sites")
     try:
         build_sites(project, dataset=dataset)
-        log("check: links, placeholders, third-party loads")
+        log("check: links, lost lists, placeholders, third-party loads")
         problems += check_built_sites(project)
     except BuildFailed as failed:
         problems += failed.problems

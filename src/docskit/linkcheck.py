@@ -28,9 +28,21 @@ status=0
 
 def check_links(site_dir: Path, shown_as: str) -> list[Problem]:
     """Broken links and anchors in a built site, one problem per failing URL."""
+    return _linkchecker(site_dir, [""], [], shown_as)[0]
+
+
+def check_pages(site_dir: Path, pages: list[str], shown_as: str) -> tuple[list[Problem], int]:
+    """Broken links and anchors on some pages of a built site (paths like 'connectors/slack/'), not recursing
+    past the pages they link to; (problems, number of URLs checked)."""
+    return _linkchecker(site_dir, pages, ["--recursion-level", "1", "--verbose"], shown_as)
+
+
+def _linkchecker(
+    site_dir: Path, paths: list[str], extra: list[str], shown_as: str
+) -> tuple[list[Problem], int]:
     exe = shutil.which("linkchecker")
     if exe is None:
-        return [Problem(shown_as, "linkchecker is not installed", hint="run ./dev setup")]
+        return [Problem(shown_as, "linkchecker is not installed", hint="run ./dev setup")], 0
     # Run as root, linkchecker drops to user `nobody`: its config must be world-readable.
     with tempfile.TemporaryDirectory(prefix="linkcheck-") as tmp:
         rc = Path(tmp) / "linkcheckerrc"
@@ -39,13 +51,23 @@ def check_links(site_dir: Path, shown_as: str) -> list[Problem]:
         os.chmod(rc, 0o644)
         with serve_directory(site_dir) as url:
             result = subprocess.run(
-                [exe, "--config", str(rc), "--no-warnings", "--output", "csv", url],
+                [
+                    exe,
+                    "--config",
+                    str(rc),
+                    "--no-warnings",
+                    "--output",
+                    "csv",
+                    *extra,
+                    *(url + p for p in paths),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
             )
+    checked = len(_rows(result.stdout)) - 1 if result.stdout else 0
     if result.returncode == 0:
-        return []
+        return [], max(0, checked)
     return [
         Problem(shown_as, f"broken link: {row}", hint="fix the link in the page's source")
         for row in _failures(result.stdout)
@@ -53,12 +75,16 @@ def check_links(site_dir: Path, shown_as: str) -> list[Problem]:
         Problem(
             shown_as, f"linkchecker failed: {result.stderr.strip()[-1500:]}", hint="run linkchecker by hand"
         )
-    ]
+    ], max(0, checked)
+
+
+def _rows(csv_text: str) -> list[list[str]]:
+    lines = [ln for ln in csv_text.splitlines() if ln and not ln.startswith("#")]
+    return list(csv.reader(io.StringIO("\n".join(lines)), delimiter=";"))
 
 
 def _failures(csv_text: str) -> list[str]:
-    lines = [ln for ln in csv_text.splitlines() if ln and not ln.startswith("#")]
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=";"))
+    rows = _rows(csv_text)
     if not rows:
         return []
     header = rows[0]

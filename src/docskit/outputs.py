@@ -1,4 +1,4 @@
-"""Outputs built after the sites (PDF pack, exports, feeds): registered here and run by `invoke build`."""
+"""Outputs built after the sites (PDF pack, exports, feeds): registered here and run by `./dev build`."""
 
 from __future__ import annotations
 

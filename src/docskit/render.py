@@ -51,6 +51,7 @@ FILTERS = {
     "join_and": join_and,
     "minutes": tables.minutes_text,
     "number": tables.number,
+    "counted": tables.counted,
     "cell": tables.cell,
     "by_id": by_id,
 }
@@ -63,6 +64,7 @@ TEMPLATE_GLOBALS = [
     "docskit.incident.templating:SUPPORT_GLOBALS",
     "docskit.onboarding.view:HELPERS",
     "docskit.questionnaire.describe:QUESTIONNAIRE_GLOBALS",
+    "docskit.procurement.release:RELEASE_GLOBALS",
 ]
 
 

@@ -82,7 +82,7 @@ def endpoint_url(region, endpoint) -> str:
 
 def endpoints_table(connector, regions) -> str:
     """Per-region URLs of a connector (callbacks, redirects, webhooks) and the egress ranges to allow."""
-    headers = ["", *[r["name"] for r in regions]]
+    headers = ["Setting", *[r["name"] for r in regions]]
     rows = [
         [f"{e['label']} ({e['vendor_field']})", *[code(endpoint_url(r, e)) for r in regions]]
         for e in connector["endpoints"]

@@ -31,15 +31,23 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence], align: Sequence[s
     return "\n".join(lines)
 
 
+def counted(count: int | float, noun: str, plural: str = "") -> str:
+    """A count with its noun in agreement: (1, 'capacity unit') -> '1 capacity unit', 2 -> '2 capacity units'.
+
+    `plural` is for nouns that do not just take an s ('person', 'people').
+    """
+    return f"{number(count)} {noun if count == 1 else plural or noun + 's'}"
+
+
 def minutes_text(minutes: int) -> str:
     """A duration in minutes as people say it: 15 minutes, 1 hour, 2 hours, 1 business day is not implied."""
     if minutes % 1440 == 0:
         days = minutes // 1440
-        return f"{days} day{'s' if days != 1 else ''}"
+        return counted(days, "day")
     if minutes % 60 == 0:
         hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minutes"
+        return counted(hours, "hour")
+    return counted(minutes, "minute")
 
 
 def number(value: int | float) -> str:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from .errors import InvalidArgument, MalformedRequest, MeteringError, Unauthorized
 from .headers import ratelimit_headers
+from .kitload import KIT_FIELDS, load_kit_contract
 from .meter import Meter
 from .models import REJECTED, Admission, Decision
 from .openapi import openapi_document
@@ -101,22 +102,24 @@ def create_api(meter: Meter, secret: str, *, token_max_age: int = 86400) -> Star
         raise ValueError("the API needs a token secret")
     serializer = URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
 
-    def authorize(request: Request) -> None:
+    def authorize(request: Request) -> str:
+        """The token's subject; Unauthorized when the token is missing, forged or expired."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("send Authorization: Bearer <token>", field="Authorization")
         try:
-            serializer.loads(token, max_age=token_max_age)
+            payload = serializer.loads(token, max_age=token_max_age)
         except SignatureExpired:
             raise Unauthorized("the token has expired; ask for a new one", field="Authorization") from None
         except BadSignature:
             raise Unauthorized("the token is not valid", field="Authorization") from None
+        return str(payload.get("sub", "")) if isinstance(payload, dict) else ""
 
     def endpoint(handler: Callable[[Request], Awaitable[Response]]):
         async def wrapped(request: Request) -> Response:
             try:
-                authorize(request)
+                request.state.subject = authorize(request)
                 return await handler(request)
             except Unauthorized as err:
                 return problem(
@@ -213,6 +216,27 @@ def create_api(meter: Meter, secret: str, *, token_max_age: int = 86400) -> Star
             }
         )
 
+    async def put_contract(request: Request) -> Response:
+        body = await _body(request, (*KIT_FIELDS, "reason"))
+        load = await call(
+            load_kit_contract,
+            meter,
+            body,
+            changed_by=request.state.subject or "unnamed token",
+            reason=body.get("reason"),
+            tenant=request.path_params["tenant"],
+        )
+        result = await call(load.to_dict, meter)
+        return JSONResponse(result, status_code=201 if load.created else 200)
+
+    async def get_contract(request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        contract = await call(meter.contract, tenant)
+        history = await call(meter.contract_changes, tenant)
+        return JSONResponse(
+            {"tenant": tenant, "contract": contract.to_dict(), "history": [c.to_dict() for c in history]}
+        )
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
@@ -227,6 +251,8 @@ def create_api(meter: Meter, secret: str, *, token_max_age: int = 86400) -> Star
         Route(f"{t}/usage", endpoint(usage), methods=["GET"]),
         Route(f"{t}/usage/{{dimension}}", endpoint(record), methods=["POST"]),
         Route(f"{t}/gauges/{{dimension}}", endpoint(gauge), methods=["PUT"]),
+        Route(f"{t}/contract", endpoint(put_contract), methods=["PUT"]),
+        Route(f"{t}/contract", endpoint(get_contract), methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     return Starlette(routes=routes)

@@ -1,4 +1,4 @@
-"""Limits consistency checks for `invoke check`: what is sold can be used, and equals what is enforced."""
+"""Limits consistency checks for `./dev check`: what is sold can be used, and equals what is enforced."""
 
 from __future__ import annotations
 
@@ -218,5 +218,5 @@ def check_limits(context: Mapping, customer_context: Mapping | None = None) -> l
 
 
 def check_plans(project, dataset) -> list[Problem]:
-    """`invoke check` entry point: the limits checks over the internal and the customer context."""
+    """`./dev check` entry point: the limits checks over the internal and the customer context."""
     return check_limits(dataset.context("internal"), dataset.context("customer"))

@@ -43,7 +43,9 @@ def ratelimit_headers(decisions: Sequence[Decision], catalog: Catalog) -> dict[s
         headers["RateLimit-Limit"] = str(int(d.limit))
         headers["RateLimit-Remaining"] = str(remaining)
         headers["RateLimit-Reset"] = str(reset)
-    refused = [d.retry_after for d in decisions if not d.allowed and d.retry_after > 0]
+    # Every refusal carries Retry-After, as data/plans.yaml promises for every HTTP 429: a gauge over its cap has
+    # no window to wait for (indexing pauses until usage falls), so its client is told to look again in 1 s.
+    refused = [d.retry_after for d in decisions if not d.allowed]
     if refused:
         headers["Retry-After"] = str(max(1, math.ceil(max(refused))))
     return headers

@@ -37,6 +37,39 @@ def _amount(value, field: str = "amount", allow_zero: bool = False) -> float:
     return float(value)
 
 
+#: The key of a stored contract document that holds who changed it and why; never part of the contract itself.
+CHANGE_KEY = "change"
+
+
+def _split_change(document: str) -> tuple[dict, dict]:
+    """(the contract mapping, {by, reason} of the change that stored it) from a stored contract document."""
+    raw = json.loads(document)
+    change = raw.pop(CHANGE_KEY, None)
+    return raw, change if isinstance(change, dict) else {}
+
+
+@dataclass(frozen=True)
+class ContractChange:
+    """One entry of a tenant's contract history: in force from `effective`, stored by `changed_by` for `reason`.
+
+    `contract` is the contract as stored (a mapping `parse_contract` reads); `changed_by` and `reason` are empty
+    for entries stored without them (the admin form and stores written before they were recorded).
+    """
+
+    effective: float
+    contract: dict
+    changed_by: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {
+            "effective": self.effective,
+            "changed_by": self.changed_by or None,
+            "reason": self.reason or None,
+            "contract": self.contract,
+        }
+
+
 @dataclass(frozen=True)
 class DimensionUsage:
     """Usage of one dimension (and connector) against its limit, as the admin page and API show it."""
@@ -226,13 +259,23 @@ class Meter:
         self.quota_dim = catalog.first_of_kind(QUOTA)
 
     # Contracts -------------------------------------------------------------------------------------
-    def put_contract(self, contract: Contract | Mapping, *, now: float | None = None) -> Contract:
+    def put_contract(
+        self,
+        contract: Contract | Mapping,
+        *,
+        now: float | None = None,
+        changed_by: str = "",
+        reason: str = "",
+    ) -> Contract:
         """Validate and store a tenant's contract; its limits apply from the next call (and, in the
-        tenant's contract history, from `now`)."""
+        tenant's contract history, from `now`). `changed_by` and `reason` are kept with the history entry."""
         if not isinstance(contract, Contract):
             contract = parse_contract(contract, self.catalog)
         effective = self.clock() if now is None else now
-        self.storage.put_contract(contract.tenant, json.dumps(contract.to_dict(), sort_keys=True), effective)
+        document = contract.to_dict()
+        if changed_by or reason:
+            document[CHANGE_KEY] = {"by": changed_by, "reason": reason}
+        self.storage.put_contract(contract.tenant, json.dumps(document, sort_keys=True), effective)
         self._limits.pop(contract.tenant, None)
         return contract
 
@@ -243,7 +286,15 @@ class Meter:
         document = self.storage.get_contract(tenant)
         if document is None:
             raise UnknownTenant(f"no contract on file for tenant {tenant!r}", field="tenant")
-        return parse_contract(json.loads(document), self.catalog)
+        return parse_contract(_split_change(document)[0], self.catalog)
+
+    def contract_changes(self, tenant: str) -> list[ContractChange]:
+        """Every contract the tenant has had, oldest first, with who changed it and why (when recorded)."""
+        changes = []
+        for effective, document in self.storage.contract_history(tenant):
+            raw, change = _split_change(document)
+            changes.append(ContractChange(effective, raw, change.get("by", ""), change.get("reason", "")))
+        return changes
 
     def _cached(self, tenant: str) -> tuple[float, EffectiveLimits, dict[str, _DimPlan]]:
         stamp = time.monotonic()
@@ -269,7 +320,7 @@ class Meter:
         timeline = []
         for effective, document in self.storage.contract_history(tenant):
             try:
-                contract = parse_contract(json.loads(document), self.catalog)
+                contract = parse_contract(_split_change(document)[0], self.catalog)
             except InvalidArgument:
                 continue
             timeline.append((effective, effective_limits(self.catalog, contract)))

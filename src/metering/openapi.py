@@ -37,6 +37,24 @@ def _op(summary: str, ok: dict, body: dict | None = None, params=(), refused: bo
     return op
 
 
+def _contract_put() -> dict:
+    op = _op(
+        "Load a tenant kit's metering configuration as the tenant's contract (idempotent)",
+        _ref("ContractLoad"),
+        _ref("KitMetering"),
+    )
+    op["description"] = (
+        "Validates the kit's metering.json and stores its contract in the tenant's contract history with the "
+        "token's subject as who and `reason` as why. The same contract again is a no-op: 200 with "
+        "changed=false and no new history entry. 201 when the tenant had no contract."
+    )
+    op["responses"]["201"] = {
+        "description": "Created: the tenant's first contract",
+        **_json(_ref("ContractLoad")),
+    }
+    return op
+
+
 def openapi_document() -> dict:
     """The API description served at /openapi.json."""
     number = {"type": "number", "exclusiveMinimum": 0}
@@ -86,6 +104,72 @@ def openapi_document() -> dict:
                 "plan": {"type": "string"},
                 "cus": {"type": "integer"},
                 "dimensions": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "KitMetering": {
+            "type": "object",
+            "description": "A tenant kit's metering.json (written by ./dev onboard) plus the reason for loading it. "
+            "plan, cus and limits are what the kit promised; they must equal what this server grants.",
+            "required": ["contract", "reason"],
+            "additionalProperties": False,
+            "properties": {
+                "contract": {
+                    "type": "object",
+                    "required": ["tenant", "plan"],
+                    "properties": {
+                        "tenant": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
+                        "plan": {"type": "string"},
+                        "name": {"type": "string"},
+                        "cus": {"type": "integer", "minimum": 1},
+                        "addons": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer", "minimum": 0},
+                        },
+                        "overage": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "thresholds": {"type": "object"},
+                        "contacts": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "plan": {"type": "string"},
+                "cus": {"type": "integer"},
+                "limits": {"type": "object", "additionalProperties": {"type": "object"}},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+            },
+        },
+        "ContractLoad": {
+            "type": "object",
+            "properties": {
+                "tenant": {"type": "string"},
+                "changed": {
+                    "type": "boolean",
+                    "description": "false: the same contract was on file; nothing written",
+                },
+                "created": {"type": "boolean"},
+                "effective": {"type": ["number", "null"]},
+                "changed_by": {"type": "string", "description": "the subject of the bearer token"},
+                "reason": {"type": "string"},
+                "history_entries": {"type": "integer"},
+                "contract": {"type": "object"},
+                "limits": {"type": "object"},
+            },
+        },
+        "ContractHistory": {
+            "type": "object",
+            "properties": {
+                "tenant": {"type": "string"},
+                "contract": {"type": "object"},
+                "history": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "effective": {"type": "number"},
+                            "changed_by": {"type": ["string", "null"]},
+                            "reason": {"type": ["string", "null"]},
+                            "contract": {"type": "object"},
+                        },
+                    },
+                },
             },
         },
         "Problem": {
@@ -185,6 +269,13 @@ def openapi_document() -> dict:
                 },
                 [_path_param("dimension")],
             )
+        },
+        f"{t}/contract": {
+            "put": _contract_put(),
+            "get": _op(
+                "The tenant's contract and its history (who changed it, when and why)",
+                _ref("ContractHistory"),
+            ),
         },
     }
     return {

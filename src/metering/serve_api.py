@@ -1,6 +1,6 @@
 """Serve the metering HTTP API with uvicorn, and deliver threshold notifications while it runs.
 
-What `invoke api` starts. The token secret comes from METERING_API_SECRET (at least 32 characters);
+What `./dev api` starts. The token secret comes from METERING_API_SECRET (at least 32 characters);
 notification channels come from the environment too (see `metering.dispatch_loop.notifiers_from_env`).
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 
@@ -170,6 +171,110 @@ def test_the_openapi_document_lists_every_route(client):
         "/v1/tenants/{tenant}/usage",
         "/v1/tenants/{tenant}/usage/{dimension}",
         "/v1/tenants/{tenant}/gauges/{dimension}",
+        "/v1/tenants/{tenant}/contract",
     }
     app_paths = {r.path for r in client.app.routes} - {"/openapi.json"}
     assert app_paths == set(doc["paths"])
+
+
+# Loading a tenant kit's contract -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kit_body(repo_context) -> dict:
+    """What `./dev onboard` writes as metering.json for a Business tenant on 8 CUs, with a reason to load it."""
+    from docskit.onboarding.metering_config import metering_config
+
+    body = metering_config(repo_context, "initech", "Initech", "business", 8, ["slack", "servicenow"])
+    return {**body, "reason": "order form 2026-114 signed"}
+
+
+def se_token() -> str:
+    return issue_token(SECRET, subject="se:alice")
+
+
+def test_putting_a_kit_contract_creates_the_tenant_with_who_and_why_in_its_history(client, meter, kit_body):
+    r = client.put(
+        "/v1/tenants/initech/contract", json=kit_body, headers={"Authorization": f"Bearer {se_token()}"}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["changed"] is True and r.json()["history_entries"] == 1
+    assert meter.limits("initech").cus == 8
+    assert meter.limits("initech")["writes_per_day"].limit == kit_body["limits"]["writes_per_day"]["limit"]
+    history = client.get("/v1/tenants/initech/contract").json()["history"]
+    assert [(h["changed_by"], h["reason"], h["effective"]) for h in history] == [
+        ("se:alice", "order form 2026-114 signed", T0)
+    ]
+    assert history[0]["contract"] == kit_body["contract"]
+
+
+def test_putting_the_same_kit_twice_is_a_no_op_with_one_history_entry(client, meter, kit_body):
+    assert client.put("/v1/tenants/initech/contract", json=kit_body).status_code == 201
+    again = client.put("/v1/tenants/initech/contract", json={**kit_body, "reason": "retried by the SE"})
+    assert again.status_code == 200, again.text
+    assert again.json()["changed"] is False and again.json()["history_entries"] == 1
+    assert len(meter.contract_changes("initech")) == 1
+    assert meter.contract_changes("initech")[0].reason == "order form 2026-114 signed"
+
+
+def test_a_changed_kit_adds_a_history_entry_and_its_limits_apply(client, meter, repo_context, kit_body):
+    from docskit.onboarding.metering_config import metering_config
+
+    client.put("/v1/tenants/initech/contract", json=kit_body)
+    bigger = metering_config(repo_context, "initech", "Initech", "business", 10, ["slack", "servicenow"])
+    r = client.put("/v1/tenants/initech/contract", json={**bigger, "reason": "two more CUs bought"})
+    assert r.status_code == 200 and r.json()["changed"] is True and r.json()["history_entries"] == 2
+    assert r.json()["created"] is False
+    assert meter.limits("initech").cus == 10
+    assert [c.reason for c in meter.contract_changes("initech")] == [
+        "order form 2026-114 signed",
+        "two more CUs bought",
+    ]
+
+
+def _changed(body: dict, path: str, value) -> dict:
+    """A deep copy of `body` with the dotted `path` set to `value` (or removed when value is ...)."""
+    out = json.loads(json.dumps(body))
+    *parents, last = path.split(".")
+    node = out
+    for key in parents:
+        node = node[key]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("reason", ..., "reason"),
+        ("reason", "  ", "reason"),
+        ("contract", ..., "contract"),
+        ("contract.plan", "platinum", "contract.plan"),
+        ("contract.cus", 2, "contract.cus"),
+        ("contract.tenant", "globex", "contract.tenant"),
+        ("contract.overage", {"writes_per_day": "forgive"}, "contract.overage.writes_per_day"),
+        ("contract.addons", {"runs_per_hour": 5}, "contract.addons.runs_per_hour"),
+        ("cus", 9, "cus"),
+        ("plan", "team", "plan"),
+        ("limits.writes_per_day.limit", 999, "limits.writes_per_day.limit"),
+        ("limits.indexed_gb", ..., "limits.indexed_gb"),
+        ("signed_by", "bob", "signed_by"),
+    ],
+)
+def test_a_bad_kit_is_refused_naming_the_field_and_changes_no_contract(
+    client, meter, kit_body, path, value, field
+):
+    r = client.put("/v1/tenants/initech/contract", json=_changed(kit_body, path, value))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"] == field and r.json()["detail"]
+    assert "initech" not in meter.tenants()
+    assert client.get("/v1/tenants/initech/contract").status_code == 404
+
+
+def test_the_contract_route_needs_a_token(client, kit_body):
+    r = client.put("/v1/tenants/initech/contract", json=kit_body, headers={"Authorization": ""})
+    assert r.status_code == 401 and r.json()["field"] == "Authorization"

@@ -1,4 +1,4 @@
-"""`invoke decide`: non-interactively from flags, and interactively under a pseudo-terminal."""
+"""`./dev decide`: non-interactively from flags, and interactively under a pseudo-terminal."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_decide_asks_interactively_under_a_pseudo_terminal_with_defaults_and_ret
         os.write(main, b"vault\n")
         _read_until(main, "unknown answer 'vault'; valid: aws_kms, gcp_kms, azure_key_vault", buffer)
         os.write(main, b"gcp_kms\n")
-        output = _read_until(main, "Next: invoke onboard", buffer)
+        output = _read_until(main, "Next: ./dev onboard", buffer)
         assert process.wait(timeout=60) == 0
     finally:
         if process.poll() is None:

@@ -35,7 +35,7 @@ def test_handbook_has_the_checklist_with_every_step_owner_time_and_verification(
     )
     owners = {o["id"]: o["name"] for o in data["owners"]}
     for step in data["steps"]:
-        block = page.split(f"(`{step['id']}`)", 1)[1].split("- [ ] **", 1)[0]
+        block = page.split(f"(`{step['id']}`)", 1)[1].split('- <label class="task-list-control">', 1)[0]
         assert f"**Owner:** {owners[step['owner']]}" in block
         assert "**Time:**" in block and f"**Verify:** {step['verify']}" in block
     assert (built_project.build / "site" / "handbook" / "onboarding" / "checklist" / "index.html").is_file()

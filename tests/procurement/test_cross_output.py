@@ -123,6 +123,23 @@ def test_atom_feed_announces_every_document_version_and_subprocessor_change(
         for v in d["versions"]
     }
     expected |= {f"subprocessors/{c['id']}" for c in pack_dataset.customer["subprocessor_changes"]}
+    pack = pack_dataset.customer["pack"]
+    if pack["status"] == "released":
+        expected.add(f"pack/{pack['version']}")
     assert {i.split(":", 2)[2] for i in ids} == expected
     dates = [e.find("a:updated", ns).text for e in entries]
     assert dates == sorted(dates, reverse=True) and feed.find("a:updated", ns).text == dates[0]
+
+
+def test_atom_feed_entry_of_the_released_pack_links_to_its_github_release(built_project, pack_dataset):
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    pack, releases = pack_dataset.customer["pack"], pack_dataset.customer["releases"]
+    feed = ET.parse(built_project.build / "site" / "customer" / "feed.xml").getroot()
+    entry = next(
+        e for e in feed.findall("a:entry", ns) if e.find("a:id", ns).text.endswith(f":pack/{pack['version']}")
+    )
+    tag = f"{releases['pack_tag_prefix']}{pack['version']}"
+    assert entry.find("a:link", ns).get("href") == (
+        f"{releases['server']}/{releases['repository']}/releases/tag/{tag}"
+    )
+    assert entry.find("a:title", ns).text == f"{pack['title']} {pack['version']}"

@@ -10,6 +10,7 @@ import pytest
 
 from docskit.problems import BuildFailed
 from docskit.procurement.distribute import clean_recipient, distribute, distribution_log, read_log, safe_name
+from docskit.render import long_date
 
 from .conftest import flat, pdf_pages
 
@@ -24,7 +25,9 @@ def distribution(pack_project, pack_dataset, built_pack):
 
 def test_every_page_of_every_stamped_pdf_names_recipient_date_and_version(distribution, pack_project):
     folder = pack_project.build / distribution["folder"]
-    stamp = f"Prepared for {RECIPIENT} · 25 November 2026 · Pack {distribution['pack_version']}"
+    stamp = (
+        f"Prepared for {RECIPIENT} · {long_date(distribution['date'])} · Pack {distribution['pack_version']}"
+    )
     for doc in distribution["documents"]:
         pages = pdf_pages(folder / f"{doc['id']}.pdf")
         assert len(pages) == doc["pages"]
@@ -51,7 +54,7 @@ def test_distribution_log_records_recipient_documents_versions_and_hashes(distri
 
 def test_folder_and_zip_names_are_ascii_safe(distribution):
     name = distribution["folder"].rsplit("/", 1)[-1]
-    assert name == f"2026-11-25-{safe_name(RECIPIENT)}"
+    assert name == f"{distribution['date']}-{safe_name(RECIPIENT)}"
     assert all(c.isascii() and (c.isalnum() or c in "-.") for c in name + distribution["zip"])
 
 

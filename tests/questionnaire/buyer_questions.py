@@ -3,7 +3,9 @@
 The wording is deliberately different from the bank's questions and phrasings (a test checks that none is copied),
 the way a buyer's own spreadsheet, a SIG Lite or a HECVAT words the same topic. `None` marks a question the bank
 does not answer: auto-fill must not answer it confidently. Where two bank answers both answer a question (the
-bank has overlapping entries such as a policy and its procedure), the label is a tuple of the acceptable ids.
+bank has overlapping entries such as a policy and its procedure), the label is a tuple of the acceptable ids. A question asking whether something bad is allowed or happens ("Is
+production data ever used in test?") is labelled with the bank answer whose answer is "No" (dsp-22), not with the
+"Yes, we prevent it" answer (dsp-13), whose Yes would be the wrong answer to that question.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ LABELLED: list[tuple[str, Label]] = [
     ("Upon termination of the agreement, how is our data deleted and within what period?", "dsp-02"),
     ("In which geographic regions will our data be stored and processed?", "dsp-17"),
     ("Do you transfer personal data outside of the European Economic Area?", "dsp-09"),
-    ("Please provide the current list of subprocessors that handle our data.", "dsp-12"),
-    ("Is customer production data ever used in test or development environments?", "dsp-13"),
-    ("Do you use our data to train AI or machine learning models?", "dsp-11"),
+    ("Please provide the current list of subprocessors that handle our data.", ("dsp-12", "dsp-27")),
+    ("Is customer production data ever used in test or development environments?", "dsp-22"),
+    ("Do you use our data to train AI or machine learning models?", "dsp-20"),
     ("Have you appointed a data protection officer? Provide contact details.", "dsp-19"),
     ("Will you help us respond to data subject access and erasure requests?", "dsp-10"),
     (
@@ -62,7 +64,7 @@ LABELLED: list[tuple[str, Label]] = [
     ("Are server clocks synchronised using NTP?", "log-05"),
     ("Do you have a formal change management process for production changes?", "ccc-01"),
     ("Can a faulty deployment be reverted to the prior version?", "ccc-06"),
-    ("Is every code change peer-reviewed before it is merged to the main branch?", "ais-04"),
+    ("Is every code change peer-reviewed before it is merged to the main branch?", ("ais-04", "ais-10")),
     ("Do you perform static application security testing (SAST) in your CI pipeline?", "ais-05"),
     ("Does the company hold a SOC 2 Type 2 attestation?", "aa-03"),
     ("Are your information security policies approved by management and reviewed annually?", "grc-01"),
@@ -116,8 +118,8 @@ HELD_OUT: list[tuple[str, Label]] = [
     ("At contract end, will you erase all of our data from your systems including backups?", "dsp-02"),
     ("Which country will host our tenant's data?", ("dsp-17", "dcs-07")),
     ("Are data transfers to the United States covered by Standard Contractual Clauses?", "dsp-09"),
-    ("Do third parties process our data on your behalf, and are they listed publicly?", "dsp-12"),
-    ("Is customer content ever used for analytics, advertising or model training?", "dsp-11"),
+    ("Do third parties process our data on your behalf, and are they listed publicly?", ("dsp-12", "dsp-27")),
+    ("Is customer content ever used for analytics, advertising or model training?", ("dsp-20", "dsp-24")),
     ("Describe the logical separation between tenants in your SaaS platform.", "ivs-06"),
     ("Do you isolate your test environment from the live production environment?", "ivs-05"),
     ("Which egress IP addresses should we whitelist on our firewall for your connector?", "ivs-10"),
@@ -181,7 +183,10 @@ FRESH_HELD_OUT: list[tuple[str, Label]] = [
     ("How are tenants segregated from one another in your multi-tenant architecture?", "ivs-06"),
     ("Which source IPs will your service use to call our ServiceNow instance?", "ivs-10"),
     ("Are company laptops encrypted with BitLocker or FileVault?", "uem-06"),
-    ("Do employee laptops run endpoint detection and response or antivirus software?", ("uem-07", "tvm-02")),
+    (
+        "Do employee laptops run endpoint detection and response or antivirus software?",
+        ("uem-07", "tvm-02", "uem-12"),
+    ),
     ("Do you review the security of your vendors every year?", "sta-05"),
     (
         "Is every production change peer reviewed and approved before deployment?",
@@ -222,7 +227,7 @@ FOURTH_HELD_OUT: list[tuple[str, Label]] = [
     ("Can administrators alter or delete log entries?", ("iam-11", "log-02")),
     ("Do you record failed login attempts?", "log-09"),
     ("What information is captured in each log entry?", "log-06"),
-    ("Are personal devices (BYOD) allowed to access customer data?", "uem-11"),
+    ("Are personal devices (BYOD) allowed to access customer data?", "uem-13"),
     ("Is a host-based firewall turned on on every laptop?", "uem-08"),
     ("Are operating system updates applied automatically to employee laptops?", "uem-05"),
     ("Are the locations of your hosting facilities disclosed, by country?", ("dcs-07", "dsp-17")),

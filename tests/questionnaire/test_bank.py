@@ -180,3 +180,36 @@ def test_schema_rejects_bad_answers_with_file_and_line(project_copy, change, mes
 def test_bank_check_and_export_are_registered():
     assert "docskit.questionnaire.checks:check_bank" in checks.CONTENT_CHECKS
     assert "docskit.questionnaire.export:build_exports" in outputs.BUILD_STEPS
+
+
+# Questions whose safe answer is "No" (may staff do X? is data ever used for Y?): the bank answers each with "No"
+# and the control that prevents it, so a matcher never has to borrow the "Yes" of the control's own answer.
+SAFE_NO = {
+    "iam-18": "without approval",
+    "iam-19": "shared",
+    "dsp-20": "train",
+    "dsp-22": "testing",
+    "dsp-23": "outside",
+    "ivs-16": "exposed to the internet",
+    "ccc-09": "without approval",
+}
+
+
+def test_questions_whose_safe_answer_is_no_are_answered_no_with_the_control(repo_project, dataset, bank):
+    rendered = render_descriptions(make_environment(repo_project, dataset, "customer"), bank, dataset)
+    answers = bank.by_id()
+    for answer_id, asked in SAFE_NO.items():
+        answer = answers[answer_id]
+        assert answer.answer == "No" and asked in answer.question, answer_id
+        assert len(rendered[answer_id].split()) >= 25, (
+            f"{answer_id} must describe the control, not just say No"
+        )
+
+
+def test_the_hosting_provider_certification_answer_is_about_the_provider_not_us(repo_project, dataset, bank):
+    rendered = render_descriptions(make_environment(repo_project, dataset, "customer"), bank, dataset)
+    provider, ours = bank.by_id()["dcs-09"], bank.by_id()["aa-03"]
+    assert provider.answer == "Yes" and ours.answer == "No"
+    hosts = {r["primary"]["provider"] for r in dataset.customer["regions"]}
+    assert all(f"{host}, which hosts every region" in rendered["dcs-09"] for host in hosts)
+    assert "not about us" in rendered["dcs-09"] and "we do not hold" in rendered["dcs-09"]

@@ -23,12 +23,13 @@ def test_fill_writes_the_answered_copy_and_prints_coverage(tmp_path):
     assert output.exists() and sha256(source) == before
 
 
-def test_fill_of_a_bad_file_exits_with_the_message(tmp_path):
+def test_fill_of_a_bad_file_exits_2_with_a_one_line_message(tmp_path):
     source = tmp_path / "protected.xlsx"
     source.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504))
     result = _invoke("fill", str(source), "-o", str(tmp_path / "out.xlsx"), build=tmp_path / "build")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "questionnaire fill:" in result.stderr and "password-protected" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_export_writes_xlsx_and_csv_into_the_build_folder(tmp_path):

@@ -242,12 +242,16 @@ def test_csv_questionnaire_is_answered_into_a_new_csv(filler, tmp_path):
         "Implementation Description",
         "Matched Bank ID",
         "Match Confidence",
+        "Evidence",
+        "Match Status",
     ]
     assert [row[:2] for row in table[1:]] == [
         ["S1", "Do you encrypt customer data at rest?"],
         ["S2", "Do you support SAML single sign-on?"],
     ]
     assert [row[4] for row in table[1:]] == ["cek-03", "iam-15"]
+    assert [row[7] for row in table[1:]] == [ANSWERED, ANSWERED]
+    assert all(row[6] for row in table[1:])  # the evidence documents are named
     assert report.count(ANSWERED) == 2
 
 

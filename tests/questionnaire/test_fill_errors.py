@@ -75,10 +75,10 @@ def _header_without_questions(path):
 
 
 BAD_INPUTS = [
-    ("notes.txt", _text_file, "not a spreadsheet"),
-    ("renamed.xlsx", _renamed_text, "is not a valid .xlsx workbook"),
+    ("notes.txt", _text_file, "not a questionnaire file this tool reads"),
+    ("renamed.xlsx", _renamed_text, "is not a valid .xlsx file"),
     ("protected.xlsx", _encrypted, "password-protected"),
-    ("legacy.xls", _legacy_xls, "legacy .xls workbooks are not supported"),
+    ("legacy.xls", _legacy_xls, "legacy .xls files are not supported"),
     ("empty.xlsx", _empty_workbook, "the workbook is empty"),
     ("empty.csv", _empty_csv, "the CSV file is empty"),
     ("inventory.xlsx", _no_question_column, "no question column found"),

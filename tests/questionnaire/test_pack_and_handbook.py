@@ -53,7 +53,7 @@ def test_handbook_page_quotes_the_bank_settings(repo_project, dataset, tmp_path)
     settings = dataset.internal["questionnaire"]["questionnaire_settings"]
     assert f"confidence of at least {settings['matching']['threshold']}" in page
     assert f"at least every {settings['review']['interval_days']} days" in page
-    assert "invoke questionnaire fill buyer.xlsx -o buyer-answered.xlsx" in page
+    assert "./dev questionnaire fill buyer.xlsx -o buyer-answered.xlsx" in page
 
 
 def test_handbook_nav_lists_the_page(repo_project):

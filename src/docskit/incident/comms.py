@@ -1,4 +1,4 @@
-"""Incident messages: validate what `invoke incident` is given, then render email and Slack texts from templates.
+"""Incident messages: validate what `./dev incident` is given, then render email and Slack texts from templates.
 
 Messages are rendered with the *customer* data context, so internal records (pager numbers, internal channels)
 cannot reach a customer. Email bodies are HTML and autoescaped; Slack texts escape &, < and > in every value
@@ -140,7 +140,7 @@ def incident_from_options(
     report: bool = False,
     now: str = "",
 ) -> Incident:
-    """Check the options of `invoke incident` against the data; raise IncidentInputError saying what to fix."""
+    """Check the options of `./dev incident` against the data; raise IncidentInputError saying what to fix."""
     severities, plans = context["severities"], context["plans"]
     severity = find_severity(severities, sev)
     if severity is None:
@@ -254,7 +254,7 @@ def headline(incident: Incident) -> str:
 
 
 def format_messages(incident: Incident, messages: Sequence[Message]) -> str:
-    """Everything `invoke incident` prints: the headline, then each message under its channel's name."""
+    """Everything `./dev incident` prints: the headline, then each message under its channel's name."""
     parts = [headline(incident)]
     for message in messages:
         parts.append(f"===== {message.channel['name']} =====")
@@ -265,6 +265,6 @@ def format_messages(incident: Incident, messages: Sequence[Message]) -> str:
 
 
 def incident_text(project: Project, dataset: DataSet, **options) -> str:
-    """`invoke incident` end to end: validate the options, render, and format for the terminal."""
+    """`./dev incident` end to end: validate the options, render, and format for the terminal."""
     incident = incident_from_options(dataset.context("customer"), **options)
     return format_messages(incident, render_messages(project, dataset, incident))

@@ -6,7 +6,7 @@ import datetime as dt
 
 
 class IncidentInputError(ValueError):
-    """Input to `invoke incident` that cannot make a correct message; the text says what to change."""
+    """Input to `./dev incident` that cannot make a correct message; the text says what to change."""
 
 
 def parse_now(text: str | None) -> dt.datetime:

@@ -1,4 +1,4 @@
-"""What `invoke decide` and `invoke onboard` do, kept out of tasks.py so the tasks stay thin.
+"""What `./dev decide` and `./dev onboard` do, kept out of tasks.py so the tasks stay thin.
 
 Both raise OptionError or AnswerError (user errors, with the valid choices) or BuildFailed (data problems).
 """
@@ -11,7 +11,7 @@ from ..datamodel import load_dataset
 from ..paths import Project
 from .decide import decide, default_asker, format_decision, parse_answers, prompt_asker
 from .kit import read_kit, status, tick, write_kit
-from .metering_config import resolve_plan
+from .metering_config import parse_terms, resolve_plan
 from .options import OptionError, build_options
 
 
@@ -53,11 +53,17 @@ def run_onboard(
     eu_personal_data: str = "",
     done: str = "",
     show_status: bool = False,
+    addons: str = "",
+    overage: str = "",
 ) -> str:
-    """Write (or update) a tenant kit, tick a step, or show the status; returns what to print."""
+    """Write (or update) a tenant kit, tick a step, or show the status; returns what to print.
+
+    `addons` and `overage` are the contract's terms as `dim=value,…` (see `metering_config.parse_terms`)."""
     dataset = load_dataset(project)
     context = dataset.internal
-    creating = any([region, data_mode, keys, connectors, plan, cus is not None, eu_personal_data])
+    creating = any(
+        [region, data_mode, keys, connectors, plan, cus is not None, eu_personal_data, addons, overage]
+    )
     lines = []
     if creating:
         missing = [
@@ -71,13 +77,12 @@ def run_onboard(
             if not value
         ]
         if missing:
-            raise OptionError(
-                f"creating a kit needs {', '.join(missing)}; run `invoke decide` for the values"
-            )
+            raise OptionError(f"creating a kit needs {', '.join(missing)}; run `./dev decide` for the values")
         options = build_options(context, region, data_mode, keys, connectors, _yes_no(eu_personal_data))
         plan_id, count = resolve_plan(context, plan or None, cus)
         previous = _previous_done(project, tenant)
-        kit = write_kit(project, dataset, tenant, options, plan_id, count, previous)
+        terms = parse_terms(addons, overage)
+        kit = write_kit(project, dataset, tenant, options, plan_id, count, previous, terms=terms)
         lines.append(f"kit for {kit.name}: {kit.folder}")
     elif not (done or show_status):
         raise OptionError(

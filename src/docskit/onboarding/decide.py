@@ -1,9 +1,10 @@
-"""`invoke decide`: ask the decision tree's questions (or take the answers as flags) and explain the outcome."""
+"""`./dev decide`: ask the decision tree's questions (or take the answers as flags) and explain the outcome."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from .choices import canonical
 from .tree import AnswerError, Decision, Node, load_tree, walk
 
 
@@ -41,7 +42,7 @@ def prompt_asker(input_fn: Callable[[str], str], out: Callable[[str], None]) -> 
                 return node.default
             if reply.isdigit() and 1 <= int(reply) <= len(ids):
                 return ids[int(reply) - 1]
-            if reply in ids:
+            if canonical(reply) in {canonical(i) for i in ids}:
                 return reply
             out(f"unknown answer {reply!r}; valid: {', '.join(ids)} (or 1-{len(ids)}, Enter for the default)")
 
@@ -65,7 +66,7 @@ def _name(records, record_id: str) -> str:
 
 
 def format_decision(decision: Decision, context: Mapping) -> str:
-    """The outcome and why, as printed by `invoke decide`, with names and locations from data."""
+    """The outcome and why, as printed by `./dev decide`, with names and locations from data."""
     facts, reasons = decision.facts, decision.reasons
     region = next(r for r in context["regions"] if r["id"] == facts["region"])
     primary, dr = region["primary"], region["disaster_recovery"]
@@ -94,18 +95,24 @@ def format_decision(decision: Decision, context: Mapping) -> str:
         variant = f" {item.variant}" if item.variant else ""
         lines.append(f"  - {title}{variant} [{item.document}]: {item.why}")
     answered = ",".join(f"{q.id}={a.id}" for q, a in decision.path)
-    key_option = facts.get("key_provider") or facts["key_mode"]
-    lines += [
-        "",
-        f"Answers: --answers {answered}",
-        f"Next: invoke onboard <tenant> --region {facts['region']} --data-mode {facts['data_mode']} "
-        f"--keys {key_option} --connectors <ids>" + _eu_flag(facts, region),
-    ]
+    flags = " ".join(f"{flag} {value or '<ids>'}" for flag, value in onboard_flags(decision, context))
+    lines += ["", f"Answers: --answers {answered}", f"Next: ./dev onboard <tenant> {flags}"]
     return "\n".join(lines)
 
 
-def _eu_flag(facts: Mapping, region: Mapping) -> str:
-    """The --eu-personal-data flag `invoke onboard` needs when the answer differs from the region's default."""
-    if bool(facts["eu_personal_data"]) == (region["jurisdiction"] == "EU"):
-        return ""
-    return f" --eu-personal-data {'yes' if facts['eu_personal_data'] else 'no'}"
+def onboard_flags(decision: Decision, context: Mapping) -> list[tuple[str, str]]:
+    """The `./dev onboard` flags a decision implies, in order; --connectors has the value '' (not decided here).
+
+    --eu-personal-data appears only when the answer differs from the region's default.
+    """
+    facts = decision.facts
+    region = next(r for r in context["regions"] if r["id"] == facts["region"])
+    flags = [
+        ("--region", facts["region"]),
+        ("--data-mode", facts["data_mode"]),
+        ("--keys", facts.get("key_provider") or facts["key_mode"]),
+        ("--connectors", ""),
+    ]
+    if bool(facts["eu_personal_data"]) != (region["jurisdiction"] == "EU"):
+        flags.append(("--eu-personal-data", "yes" if facts["eu_personal_data"] else "no"))
+    return flags

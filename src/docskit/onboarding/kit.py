@@ -1,4 +1,4 @@
-"""`invoke onboard`: a tenant kit in <build>/kits/<slug>/ and the progress state kept with it.
+"""`./dev onboard`: a tenant kit in <build>/kits/<slug>/ and the progress state kept with it.
 
 A kit holds the tenant's own checklist (only its steps, with its time budget) as Markdown and PDF, its metering
 configuration as YAML and JSON, the customer-facing documents that apply (residency statement; DPA cover page
@@ -17,7 +17,7 @@ import shutil
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -27,6 +27,7 @@ from ..paths import Project
 from ..pdfrender import html_to_pdf
 from ..render import make_environment, render_template
 from ..sitebuild import publish
+from ..tables import counted
 from .budget import Budget, compute_budget
 from .conditions import applies
 from .metering_config import metering_config
@@ -67,7 +68,7 @@ def check_tenant_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise OptionError(
-            "the tenant name is empty; pass it as the first argument, e.g. invoke onboard 'Acme GmbH'"
+            "the tenant name is empty; pass it as the first argument, e.g. ./dev onboard 'Acme GmbH'"
         )
     if len(name) > 200:
         raise OptionError(f"the tenant name is {len(name)} characters long; use at most 200")
@@ -92,6 +93,7 @@ class TenantKit:
     plan: str
     cus: int
     done: Mapping[str, str]
+    terms: Mapping = field(default_factory=dict)
 
 
 def handbook_url(base: str, page: str) -> str:
@@ -117,8 +119,11 @@ def write_kit(
     cus: int,
     done: Mapping[str, str] | None = None,
     today: dt.date | None = None,
+    terms: Mapping | None = None,
 ) -> TenantKit:
-    """Render every kit file into a staging folder and swap it in as <build>/kits/<slug>/."""
+    """Render every kit file into a staging folder and swap it in as <build>/kits/<slug>/.
+
+    `terms` are the contract's add-ons and overage modes (see `metering_config.parse_terms`)."""
     name = check_tenant_name(name)
     slug = tenant_slug(name)
     context = dataset.internal
@@ -131,7 +136,7 @@ def write_kit(
     staging = kits / f".staging-{slug}-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
-        metering = metering_config(context, slug, name, plan, cus, options.connectors)
+        metering = metering_config(context, slug, name, plan, cus, options.connectors, terms)
         documents = _documents(context, options)
         values = {
             "tenant_name": name,
@@ -153,14 +158,14 @@ def write_kit(
         _render_internal(project, dataset, staging, values)
         _render_customer_documents(project, dataset, staging, values)
         (staging / "metering.yaml").write_text(
-            f"# Metering configuration of tenant {slug}: load it in the metering admin.\n"
+            f"# Metering configuration of tenant {slug}: load metering.json with ./dev metering-load --kit <this folder>.\n"
             + yaml.safe_dump(metering, sort_keys=False, allow_unicode=True),
             encoding="utf-8",
         )
         (staging / "metering.json").write_text(
             json.dumps(metering, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        kit = TenantKit(kits / slug, name, slug, options, plan, cus, done)
+        kit = TenantKit(kits / slug, name, slug, options, plan, cus, done, dict(terms or {}))
         _write_state(staging, kit)
         publish(staging, kits / slug)
         return kit
@@ -236,6 +241,7 @@ def _write_state(folder: Path, kit: TenantKit) -> None:
         "plan": kit.plan,
         "cus": kit.cus,
         "done": dict(kit.done),
+        "terms": dict(kit.terms),
     }
     (folder / STATE_FILE).write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -248,7 +254,7 @@ def read_kit(project: Project, name: str) -> TenantKit:
     if not path.is_file():
         raise OptionError(
             f"no kit for {name!r} in {folder}; create it first with "
-            "invoke onboard <tenant> --region … --data-mode … --keys … --connectors …"
+            "./dev onboard <tenant> --region … --data-mode … --keys … --connectors …"
         )
     state = json.loads(path.read_text(encoding="utf-8"))
     o = state["options"]
@@ -261,7 +267,14 @@ def read_kit(project: Project, name: str) -> TenantKit:
         bool(o["eu_personal_data"]),
     )
     return TenantKit(
-        folder, state["tenant"], state["slug"], options, state["plan"], int(state["cus"]), dict(state["done"])
+        folder,
+        state["tenant"],
+        state["slug"],
+        options,
+        state["plan"],
+        int(state["cus"]),
+        dict(state["done"]),
+        state.get("terms") or {},
     )
 
 
@@ -276,11 +289,11 @@ def tick(
         raise OptionError(f"{step_id!r} is not a step of {kit.name!r}; valid: {', '.join(ids)}")
     stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     done = {**kit.done, step_id: kit.done.get(step_id, stamp)}
-    return write_kit(project, dataset, kit.name, kit.options, kit.plan, kit.cus, done)
+    return write_kit(project, dataset, kit.name, kit.options, kit.plan, kit.cus, done, terms=kit.terms)
 
 
 def status(project: Project, dataset: DataSet, name: str) -> str:
-    """What is left of a tenant's checklist, against its budget, as printed by `invoke onboard --status`."""
+    """What is left of a tenant's checklist, against its budget, as printed by `./dev onboard --status`."""
     kit = read_kit(project, name)
     checklist = load_checklist(dataset.internal)
     steps = tenant_steps(checklist, kit.options)
@@ -288,15 +301,15 @@ def status(project: Project, dataset: DataSet, name: str) -> str:
     left = [s for s in steps if s.id not in kit.done]
     lines = [
         f"{kit.name} ({kit.options.label()})",
-        f"done {len(steps) - len(left)} of {len(steps)} steps; {budget.remaining(set(kit.done))} of "
-        f"{budget.total} counted minutes left (budget {budget.limit})",
+        f"done {len(steps) - len(left)} of {counted(len(steps), 'step')}; {budget.remaining(set(kit.done))} of "
+        f"{counted(budget.total, 'counted minute')} left (budget {budget.limit})",
     ]
     for step in left:
-        counted = budget.counted_minutes(step.id)
+        step_counted = budget.counted_minutes(step.id)
         if step.timing == "offline":
             how = "offline, not counted"
-        elif counted:
-            how = f"{counted} min counted"
+        elif step_counted:
+            how = f"{step_counted} min counted"
         else:
             how = f"runs while {step.parallel_with}"
         lines.append(

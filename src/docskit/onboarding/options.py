@@ -6,6 +6,8 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from .choices import canonical, match_choice
+
 BYOK = "byok"
 PLATFORM_MANAGED = "platform_managed"
 
@@ -67,20 +69,18 @@ def key_choices(context: Mapping) -> list[str]:
 
 
 def _one_of(kind: str, value: str, valid: Sequence[str]) -> str:
-    if value not in valid:
-        raise OptionError(f"unknown {kind} {value!r}; valid: {', '.join(valid)}")
-    return value
+    return match_choice(kind, value, valid, OptionError)
 
 
 def parse_keys(context: Mapping, keys: str) -> tuple[str, str | None]:
     """(key_mode, key_provider) from a --keys value: a key mode id, a provider id, or 'byok:<provider>'."""
     valid = key_choices(context)
     value = keys.strip()
-    if value.startswith(f"{BYOK}:"):
+    if canonical(value).startswith(f"{BYOK}:"):
         value = value.split(":", 1)[1]
-    if value == BYOK:
+    if canonical(value) == BYOK:
         raise OptionError(f"--keys byok needs the key service; valid: {', '.join(valid)}")
-    _one_of("key option", value, valid)
+    value = _one_of("key option", value, valid)
     if value in _ids(context["key_providers"]):
         return BYOK, value
     return value, None
@@ -93,8 +93,7 @@ def parse_connectors(context: Mapping, connectors: str | Sequence[str]) -> tuple
     items = [c for c in items if c]
     if not items:
         raise OptionError(f"at least one connector is required; valid: {', '.join(valid)}")
-    for item in items:
-        _one_of("connector", item, valid)
+    items = [_one_of("connector", item, valid) for item in items]
     if len(set(items)) != len(items):
         raise OptionError(f"a connector is listed twice in {','.join(items)}; valid: {', '.join(valid)}")
     return tuple(c for c in valid if c in items)
@@ -113,8 +112,8 @@ def build_options(
     `eu_personal_data` None means: true for a tenant in an EU-jurisdiction region, false otherwise.
     """
     regions = {r["id"]: r for r in context["regions"]}
-    _one_of("region", region, list(regions))
-    _one_of("data mode", data_mode, _ids(context["data_modes"]))
+    region = _one_of("region", region, list(regions))
+    data_mode = _one_of("data mode", data_mode, _ids(context["data_modes"]))
     key_mode, key_provider = parse_keys(context, keys)
     chosen = parse_connectors(context, connectors)
     if eu_personal_data is None:

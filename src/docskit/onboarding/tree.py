@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from .choices import match_choice
 from .conditions import applies
 from .options import BYOK, TenantOptions
 
@@ -40,12 +41,9 @@ class Node:
     summary: str = ""
 
     def answer(self, answer_id: str) -> Answer:
-        for answer in self.answers:
-            if answer.id == answer_id:
-                return answer
-        raise AnswerError(
-            f"{answer_id!r} is not an answer to {self.id!r}; valid: {', '.join(a.id for a in self.answers)}"
-        )
+        """The answer `answer_id` names, forgiving case and '-' for '_'; AnswerError lists the valid ones."""
+        by_id = {a.id: a for a in self.answers}
+        return by_id[match_choice("answer", answer_id, list(by_id), AnswerError, f" to {self.id!r}")]
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,7 @@ def walk(tree: DecisionTree, answers: Mapping[str, str], ask: Ask | None = None)
     seen: set[str] = set()
     while node.kind == QUESTION:
         if node.id in seen:
-            raise AnswerError(f"the decision tree loops back to {node.id!r}; run `invoke check`")
+            raise AnswerError(f"the decision tree loops back to {node.id!r}; run `./dev check`")
         seen.add(node.id)
         if node.id in answers:
             answer = node.answer(answers[node.id])

@@ -6,10 +6,13 @@ that calls them, so pages never compute budgets or walk the tree themselves.
 
 from __future__ import annotations
 
+import json
+
 import jinja2
 
 from .budget import Budget, compute_budget
 from .conditions import describe
+from .decide import format_decision, onboard_flags
 from .model import Checklist, Step, load_checklist
 from .options import all_combinations
 from .tree import Decision, all_paths, decision_from_path, load_tree
@@ -65,6 +68,64 @@ def onboarding_document_titles(ctx, ids) -> list[str]:
     return [titles.get(i, i) for i in ids]
 
 
+def _decided_facts(printed: str) -> list[dict]:
+    """[{fact, value, why}] from the fact lines `./dev decide` prints ('Region: …' then '  why: …')."""
+    block = printed.split("\n\nPaperwork:")[0].split("\n\n", 1)[1].splitlines()
+    facts = []
+    for line in block:
+        if line.startswith("  why: "):
+            facts[-1]["why"] = line.removeprefix("  why: ")
+        else:
+            fact, _, value = line.partition(": ")
+            facts.append({"fact": fact, "value": value, "why": ""})
+    return facts
+
+
+@jinja2.pass_context
+def decision_tree_json(ctx) -> str:
+    """The tree for the handbook's clickable version, as JSON safe inside <script type="application/json">.
+
+    Questions carry their answers; `results` maps each complete path ("q=a,q=a") to what `./dev decide` prints for
+    it (outcome, facts, paperwork) and the `./dev onboard` flags, so the page computes nothing itself.
+    """
+    tree = load_tree(ctx)
+    questions = {
+        node.id: {
+            "text": node.text,
+            "help": node.help,
+            "default": node.default,
+            "answers": [{"id": a.id, "label": a.label, "next": a.next} for a in node.answers],
+        }
+        for node in tree.questions()
+    }
+    results = {}
+    for path, leaf in all_paths(tree):
+        decision = decision_from_path(tree, path, leaf)
+        key = ",".join(f"{q.id}={a.id}" for q, a in path)
+        printed = format_decision(decision, ctx)
+        results[key] = {
+            "title": leaf.title,
+            "summary": leaf.summary,
+            "decided": _decided_facts(printed),
+            "paperwork": [
+                f"{title}{' ' + p.variant if p.variant else ''}: {p.why}"
+                for p, title in zip(
+                    decision.paperwork,
+                    onboarding_document_titles(ctx, [p.document for p in decision.paperwork]),
+                    strict=True,
+                )
+            ],
+            "flags": onboard_flags(decision, ctx),
+        }
+    data = {
+        "start": tree.start,
+        "questions": questions,
+        "results": results,
+        "connectors": [{"id": c["id"], "name": c["name"]} for c in ctx["connectors"]],
+    }
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
 def dot_quote(text: str) -> str:
     """A Graphviz DOT double-quoted string, with line breaks every few words for readable nodes."""
     words = str(text).split()
@@ -88,4 +149,5 @@ HELPERS = {
     "onboarding_tree": onboarding_tree,
     "onboarding_document_titles": onboarding_document_titles,
     "dot_quote": dot_quote,
+    "decision_tree_json": decision_tree_json,
 }

@@ -1,4 +1,4 @@
-"""`invoke pdf`: render the pack into <build>/procurement/<version>/ — one PDF per document, sections/<id>.json
+"""`./dev pdf`: render the pack into <build>/procurement/<version>/ — one PDF per document, sections/<id>.json
 (for redlines), manifest.json and a zip with fixed timestamps. Same sources, same bytes. A released version is
 immutable: a rebuild that differs is refused and the published folder is left as it was."""
 
@@ -282,7 +282,7 @@ def _render_and_publish(
 
 
 def build_step(project: Project, dataset: DataSet) -> None:
-    """BUILD_STEPS hook for `invoke build`: build (or verify) the current procurement pack."""
+    """BUILD_STEPS hook for `./dev build`: build (or verify) the current procurement pack."""
     result = build_pack(project, dataset)
     state = "unchanged (released)" if result.unchanged else "written"
     print(f"built procurement pack {result.manifest['pack']['version']}: {result.folder} ({state})")

@@ -1,4 +1,4 @@
-"""`invoke pack --recipient NAME`: a copy of the released pack with every page stamped (recipient, date, pack
+"""`./dev pack --recipient NAME`: a copy of the released pack with every page stamped (recipient, date, pack
 version), and one line appended to the distribution log (recipient, documents, versions, hashes, date).
 
 Recipient names are data, never markup: they reach the PDF through autoescaped HTML, the log through JSON, and

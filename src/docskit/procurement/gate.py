@@ -1,5 +1,5 @@
 """The release gate (placeholders, empty sections, internal-only content, overdue reviews) and the review-date
-content check of `invoke check`."""
+content check of `./dev check`."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import textwrap
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -56,6 +57,14 @@ def dot_label(value) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
+def dot_wrap(value, width: int = 22, align: str = "n") -> str:
+    """A Graphviz label in lines of at most `width` characters (long words stay whole); `align` is the DOT line
+    end: "n" centres each line, "l" aligns it left."""
+    lines = [dot_label(line) for line in textwrap.wrap(str(value), width) or [""]]
+    end = "\\" + align
+    return end.join(lines) + (end if align != "n" else "")
+
+
 def print_environment(project: Project, dataset: DataSet) -> jinja2.Environment:
     """The customer-audience Jinja environment with the print helpers (never the internal context)."""
     env = make_environment(project, dataset, "customer", [project.root / "overrides"])
@@ -64,6 +73,7 @@ def print_environment(project: Project, dataset: DataSet) -> jinja2.Environment:
             "statement": statement_text,
             "css_string": css_string,
             "dot_label": dot_label,
+            "dot_wrap": dot_wrap,
             "classification_label": CLASSIFICATION_LABELS.__getitem__,
         }
     )

@@ -1,4 +1,4 @@
-"""`invoke pdf --diff DOC OLD NEW`: a readable redline of one document between two built pack versions,
+"""`./dev pdf --diff DOC OLD NEW`: a readable redline of one document between two built pack versions,
 section by section, from the sections/<id>.json each build writes next to the PDFs."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def load_sections(project: Project, doc_id: str, pack_version: str) -> dict:
                     str(path),
                     f"no build of {doc_id} in pack {pack_version}",
                     hint=f"built versions here: {', '.join(built) or 'none'}; build a version with "
-                    "`invoke pdf` from its commit first",
+                    "`./dev pdf` from its commit first",
                 )
             ]
         )

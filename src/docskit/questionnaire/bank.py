@@ -17,6 +17,7 @@ from ..problems import BuildFailed, Problem
 
 FOLDER = "questionnaire"
 SETTINGS = "questionnaire_settings"
+THESAURUS = "thesaurus"
 CAIQ_ID = re.compile(r"^(A&A|[A-Z]{3})-(\d{2})\.(\d+)$")
 
 
@@ -73,6 +74,7 @@ class Bank:
     review_warn_days: int
     threshold: float
     suggestion_floor: float
+    thesaurus: Mapping | None = None  # data/questionnaire/thesaurus.yaml, as validated
 
     def by_id(self) -> dict[str, Answer]:
         """Answers keyed by bank id."""
@@ -135,6 +137,7 @@ def load_bank(dataset: DataSet, strict: bool = True) -> Bank:
         review_warn_days=settings["review"]["warn_days"],
         threshold=float(settings["matching"]["threshold"]),
         suggestion_floor=float(settings["matching"]["suggestion_floor"]),
+        thesaurus=folder.get(THESAURUS),
     )
     if strict:
         problems = integrity_problems(bank, dataset)

@@ -1,4 +1,4 @@
-"""`invoke check` content rules for the answer bank: fresh reviews, full CCM coverage, renderable answers."""
+"""`./dev check` content rules for the answer bank: fresh reviews, full CCM coverage, renderable answers."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Command-line glue for `invoke questionnaire ACTION [FILE]`: the task class and the actions it runs.
+"""Command-line glue for `./dev questionnaire ACTION [FILE]`: the task class and the actions it runs.
 
 Invoke treats every positional argument as required; `ActionTask` lets the FILE argument be left out for
-actions that take none (`export`, `due`), so both `invoke questionnaire export` and
-`invoke questionnaire fill buyer.xlsx -o answered.xlsx` parse.
+actions that take none (`export`, `due`), so both `./dev questionnaire export` and
+`./dev questionnaire fill buyer.xlsx -o answered.xlsx` parse.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from ..problems import BuildFailed
 
 ACTIONS = {
     "fill": "answer a buyer's questionnaire file",
+    "learn": "propose bank changes from the rows an SE answered in a filled copy",
     "export": "write the CAIQ v4 XLSX and CSV exports",
     "due": "list answers past or near their review date",
 }
-FILE_ACTIONS = {"fill"}
+FILE_ACTIONS = {"fill", "learn"}
 
 
 class _FileArgument(Argument):
@@ -74,36 +75,63 @@ def run(action: str, source: str | None, output: str, options: dict, log=print) 
             )
         elif action == "due":
             _print_due(dataset, log)
+        elif action == "learn":
+            _learn(project, dataset, source, options, log)
         else:
             _fill(project, dataset, source, output, options, log)
     except BuildFailed as failed:
         raise Exit(str(failed), code=1) from None
     except QuestionnaireError as error:
-        raise Exit(f"questionnaire {action}: {error}", code=1) from None
+        raise Exit(f"questionnaire {action}: {error}", code=2) from None
 
 
-def _fill(project, dataset, source, output, options, log) -> None:
+def _fill_options(options: dict):
     from .errors import QuestionnaireError
-    from .fill import Filler, FillOptions
+    from .fill import FillOptions
 
-    if not source:
-        raise QuestionnaireError(
-            "name the buyer's file: invoke questionnaire fill buyer.xlsx -o answered.xlsx"
-        )
-    source_path = Path(source)
-    output_path = (
-        Path(output) if output else source_path.with_name(f"{source_path.stem}-answered{source_path.suffix}")
-    )
+    options = dict(options)
+    options.pop("apply", None)
     threshold = options.pop("threshold", "")
     try:
         threshold_value = float(threshold) if threshold not in ("", None) else None
     except ValueError:
         raise QuestionnaireError(f"--threshold must be a number from 0 to 100, got {threshold!r}") from None
-    fill_options = FillOptions(
+    return FillOptions(
         threshold=threshold_value, **{k: (v if v not in ("", 0) else None) for k, v in options.items()}
     )
-    report = Filler(project, dataset).fill(source_path, output_path, fill_options)
+
+
+def _fill(project, dataset, source, output, options, log) -> None:
+    from .errors import QuestionnaireError
+    from .fill import Filler
+
+    if not source:
+        raise QuestionnaireError(
+            "name the buyer's file: ./dev questionnaire fill buyer.xlsx -o answered.xlsx"
+        )
+    source_path = Path(source)
+    output_path = (
+        Path(output) if output else source_path.with_name(f"{source_path.stem}-answered{source_path.suffix}")
+    )
+    report = Filler(project, dataset).fill(source_path, output_path, _fill_options(options))
     log(report.summary())
+
+
+def _learn(project, dataset, source, options, log) -> None:
+    from .errors import QuestionnaireError
+    from .fill import Filler
+    from .learn import apply, propose
+
+    if not source:
+        raise QuestionnaireError(
+            "name the answered copy: ./dev questionnaire learn buyer-answered.xlsx [--apply]"
+        )
+    learned = propose(Filler(project, dataset), project, Path(source), _fill_options(options))
+    if learned.diff:
+        log(learned.diff.rstrip("\n"))
+    if options.get("apply") and learned.files:
+        apply(learned)
+    log(learned.summary(applied=bool(options.get("apply"))))
 
 
 def _print_due(dataset, log) -> None:

@@ -2,7 +2,7 @@
 
 One row per CAIQ v4 question id the bank answers, in CCM domain order, then one row per supplementary answer
 (common questions outside CAIQ, such as SSO or BYOK), identified by its bank id. ``build_exports`` is the
-`invoke build` step; it writes into a staging folder and swaps it in, so a failed export never damages the last
+`./dev build` step; it writes into a staging folder and swaps it in, so a failed export never damages the last
 good one.
 """
 

@@ -1,49 +1,36 @@
 """Auto-fill a buyer's questionnaire from the answer bank, leaving everything else in the file as it was.
 
 The buyer's file is read into memory and never written; the answered copy is saved to the output path through a
-temporary file in the same folder. Only the answer, description, bank id and confidence cells are written (in
-new columns after the last used one, or in the buyer's own empty answer and comment columns), and only they are
-highlighted when the match needs review.
+temporary file in the same folder. This module holds what every format shares: finding the question tables,
+matching the questions, the values written per row and the report. The format modules (`formats/xlsx.py`,
+`formats/csv.py`, `formats/docx.py`) read and write the files.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import tempfile
-import zipfile
-from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl.cell.cell import MergedCell
-from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..datamodel import DataSet
 from ..paths import Project
 from ..render import make_environment
-from .bank import Bank, load_bank
+from .bank import Bank, load_bank, settings_of
 from .describe import render_descriptions
 from .errors import QuestionnaireError
 from .matcher import Match, Matcher
-from .spreadsheet import (
-    Layout,
-    Table,
-    column_number,
-    file_kind,
-    find_layout,
-    is_empty,
-    load_buyer_workbook,
-    read_csv,
-    sheet_table,
-)
+from .owners import OwnerRouter
+from .spreadsheet import Layout, Table, column_number, file_kind, find_layout
 
 ANSWERED, REVIEW, UNMATCHED = "answered", "needs review", "unmatched"
+CONFIRMED = (
+    "confirmed"  # what the SE types into the status cell to confirm a flagged suggestion (see learn.py)
+)
 NO_MATCH = "no match"
-REVIEW_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
-UNMATCHED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 
 # Output fields: (key, header of a new column, headers of a buyer's own column we may write into when empty).
 OUTPUT_FIELDS: tuple[tuple[str, str, re.Pattern], ...] = (
@@ -51,21 +38,24 @@ OUTPUT_FIELDS: tuple[tuple[str, str, re.Pattern], ...] = (
         "answer",
         "Answer",
         re.compile(
-            r"^(answer|response|vendor (answer|response)|yes ?/ ?no( ?/ ?n/?a)?|"
-            r"csp caiq answer|answer \(yes ?/ ?no( ?/ ?n/?a)?\))$"
+            r"^(answer|response|vendor (answer|response)|supplier (answer|response)|yes ?/ ?no( ?/ ?n/?a)?|"
+            r"csp caiq answer|answer \(yes ?/ ?no( ?/ ?n/?a)?\)|response \(yes ?/ ?no( ?/ ?n/?a)?\))$"
         ),
     ),
     (
         "description",
         "Implementation Description",
         re.compile(
-            r"^(comments?|explanation|notes|details|vendor comments?|additional (information|comments)|"
-            r"(csp )?implementation description.*)$"
+            r"^(comments?|explanation|notes|details|vendor comments?|supplier comments?|additional "
+            r"(information|comments)|(csp )?implementation description.*|response details|justification)$"
         ),
     ),
     ("bank_id", "Matched Bank ID", re.compile(r"^matched bank id$")),
     ("confidence", "Match Confidence", re.compile(r"^match confidence$")),
+    ("evidence", "Evidence", re.compile(r"^(evidence|supporting evidence|evidence documents?)$")),
+    ("status", "Match Status", re.compile(r"^match status$")),
 )
+HEADERS = {key: header for key, header, _ in OUTPUT_FIELDS}
 
 
 @dataclass
@@ -91,6 +81,25 @@ class RowResult:
     question: str
     match: Match
     status: str
+    sheet: str = ""
+    owner: str = ""  # the role that answers this row when it is flagged
+    note: str = ""  # why a row was flagged beyond its score (a drop-down with no safe choice)
+
+    def flag(self, note: str) -> None:
+        """Send a row that would have been answered to review, saying why."""
+        if self.status == ANSWERED:
+            self.status = REVIEW
+        self.note = note
+
+
+@dataclass
+class SheetFill:
+    """One sheet (or CSV file, or Word table) of a fill: where its questions are, what was written where."""
+
+    name: str
+    layout: Layout
+    columns: dict[str, int]
+    rows: list[RowResult]
 
 
 @dataclass
@@ -99,45 +108,46 @@ class FillReport:
 
     source: Path
     output: Path
-    sheet: str
-    layout: Layout
     threshold: float
-    rows: list[RowResult]
-    columns: dict[str, int]
+    parts: list[SheetFill]
     kept_cells: int = 0
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[RowResult]:
+        """Every question row, sheet after sheet."""
+        return [row for part in self.parts for row in part.rows]
+
+    @property
+    def sheet(self) -> str:
+        """The first (often only) sheet filled."""
+        return self.parts[0].name
+
+    @property
+    def layout(self) -> Layout:
+        return self.parts[0].layout
+
+    @property
+    def columns(self) -> dict[str, int]:
+        return self.parts[0].columns
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
 
     def summary(self) -> str:
-        """The coverage summary printed after a fill."""
-        total = len(self.rows)
-        lines = [
-            f"Filled {total} question{'s' if total != 1 else ''} from sheet {self.sheet!r} "
-            f"({self.layout.describe()}).",
-            f"  answered:     {self.count(ANSWERED):4d}  ({_percent(self.count(ANSWERED), total)}, "
-            f"confidence >= {self.threshold:g})",
-            f"  needs review: {self.count(REVIEW):4d}  ({_percent(self.count(REVIEW), total)}, "
-            "suggestion written, highlighted)",
-            f"  unmatched:    {self.count(UNMATCHED):4d}  ({_percent(self.count(UNMATCHED), total)}, "
-            "no suggestion, highlighted)",
-        ]
-        written = ", ".join(
-            f"{key.replace('_', ' ')} in {get_column_letter(col)}" for key, col in self.columns.items()
-        )
-        lines.append(f"Wrote {written} to {self.output}")
-        if self.kept_cells:
-            lines.append(f"Kept {self.kept_cells} cell(s) the buyer had already filled.")
-        lines += [f"Warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        """The report printed after a fill: coverage, confidence histogram, flagged rows with their owners."""
+        from .summary import report_lines
+
+        return "\n".join(report_lines(self))
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """'1 question', '2 questions'."""
     return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
-def _percent(part: int, total: int) -> str:
+def percent(part: int, total: int) -> str:
+    """'50.0%' (0.0% of nothing)."""
     return f"{100 * part / total:.1f}%" if total else "0.0%"
 
 
@@ -150,151 +160,82 @@ class Filler:
         env = make_environment(project, dataset, "customer")
         self.descriptions = render_descriptions(env, self.bank, dataset)
         self.answers = self.bank.by_id()
+        context = dataset.context("customer")
+        self.max_rows = int(settings_of(context)["limits"]["max_rows"])
+        titles = {d["id"]: d["title"] for d in context["documents"]}
+        self.evidence = {a.id: "; ".join(titles.get(e, e) for e in a.evidence) for a in self.bank.answers}
+        self.owners = OwnerRouter(self.bank)
 
     def fill(self, source: Path | str, output: Path | str, options: FillOptions | None = None) -> FillReport:
         """Answer the questions of `source` into a copy at `output`; `source` is never modified."""
         options = options or FillOptions()
         source, output = Path(source), Path(output)
         kind = file_kind(source)
-        _check_output(source, output, kind)
+        check_output(source, output)
         if kind == "csv":
-            return self._fill_csv(source, output, options)
-        return self._fill_workbook(source, output, options)
+            from .formats.csv import fill_csv as fill_kind
+        elif kind == "docx":
+            from .formats.docx import fill_docx as fill_kind
+        else:
+            from .formats.xlsx import fill_workbook as fill_kind
+        return fill_kind(self, source, output, options)
 
-    # -- workbooks -------------------------------------------------------------------------------------------
-    def _fill_workbook(self, source: Path, output: Path, options: FillOptions) -> FillReport:
-        workbook = load_buyer_workbook(source)
-        tables = {ws.title: sheet_table(ws) for ws in workbook.worksheets}
-        if all(is_empty(t) for t in tables.values()):
-            raise QuestionnaireError(f"{source}: the workbook is empty: no sheet has any value")
-        name, table, layout = _choose_sheet(source, tables, options)
-        sheet = workbook[name]
-        _check_merged_header(source, sheet, layout)
-        columns = self._output_columns(table, layout, options, sheet.max_column)
-        report = self._match(source, output, name, table, layout, columns, options)
-        header_cell = sheet.cell(layout.header_row, layout.question_column)
-        for key, header, _ in OUTPUT_FIELDS:
-            cell = sheet.cell(layout.header_row, columns[key])
-            if cell.value in (None, ""):
-                cell.value = header
-                cell._style = copy(header_cell._style)
-        for result in report.rows:
-            for key, value in self._values(result).items():
-                cell = sheet.cell(result.row, columns[key])
-                if isinstance(cell, MergedCell) or cell.value not in (None, ""):
-                    report.kept_cells += 1
-                    continue
-                cell.value = value
-                if key == "confidence":
-                    cell.number_format = "0.0"
-                if result.status != ANSWERED:
-                    cell.fill = REVIEW_FILL if result.status == REVIEW else UNMATCHED_FILL
-        report.warnings += _unkept_parts(source)
-        _save_atomically(output, workbook.save)
-        return report
+    def check_size(self, source: Path, name: str, rows: int) -> None:
+        """Refuse a sheet longer than the limit in data/questionnaire/questionnaire_settings.yaml."""
+        if rows > self.max_rows:
+            raise QuestionnaireError(
+                f"{source}: {name!r} has {rows:,} rows, more than the {self.max_rows:,} a fill reads "
+                f"(limits.max_rows in data/questionnaire/questionnaire_settings.yaml); check that it is the "
+                "questionnaire, or split it into files of fewer rows"
+            )
 
-    # -- CSV -------------------------------------------------------------------------------------------------
-    def _fill_csv(self, source: Path, output: Path, options: FillOptions) -> FillReport:
-        table, dialect, encoding = read_csv(source)
-        if is_empty(table):
-            raise QuestionnaireError(f"{source}: the CSV file is empty")
-        name, table, layout = _choose_sheet(source, {table.name: table}, options)
-        width = max(len(r) for r in table.rows)
-        columns = self._output_columns(table, layout, options, width)
-        report = self._match(source, output, name, table, layout, columns, options)
-        grid = [[("" if v is None else v) for v in row] for row in table.rows]
-        width = max(width, *columns.values())
-        for row in grid:
-            row.extend([""] * (width - len(row)))
-        for key, header, _ in OUTPUT_FIELDS:
-            if not grid[layout.header_row - 1][columns[key] - 1]:
-                grid[layout.header_row - 1][columns[key] - 1] = header
-        for result in report.rows:
-            for key, value in self._values(result).items():
-                line = grid[result.row - 1]
-                if line[columns[key] - 1] not in ("", None):
-                    report.kept_cells += 1
-                    continue
-                line[columns[key] - 1] = value if key != "confidence" else f"{value:.1f}"
-            if result.status != ANSWERED:
-                line = grid[result.row - 1]
-                if not line[columns["bank_id"] - 1] or line[columns["bank_id"] - 1] == NO_MATCH:
-                    continue
-                line[columns["bank_id"] - 1] += f" ({result.status})"
-        report.warnings.append(
-            "CSV cannot carry highlighting: rows below the threshold are marked "
-            "'(needs review)' in the bank id column"
-        )
-
-        def write(path):
-            with open(path, "w", encoding=encoding, newline="") as handle:
-                csv.writer(handle, dialect).writerows(grid)
-
-        _save_atomically(output, write)
-        return report
-
-    # -- shared ----------------------------------------------------------------------------------------------
-    def _output_columns(
-        self, table: Table, layout: Layout, options: FillOptions, used_width: int
-    ) -> dict[str, int]:
-        chosen = {
-            "answer": options.answer_column,
-            "description": options.description_column,
-            "bank_id": options.bank_id_column,
-            "confidence": options.confidence_column,
-        }
-        header = table.rows[layout.header_row - 1]
-        columns: dict[str, int] = {}
-        next_free = max(used_width, len(header)) + 1
-        for key, _, pattern in OUTPUT_FIELDS:
-            column = column_number(chosen[key], table, layout.header_row)
-            if column is None:
-                column = next(
-                    (
-                        i
-                        for i, v in enumerate(header, 1)
-                        if v is not None
-                        and pattern.match(str(v).strip().lower())
-                        and i not in columns.values()
-                        and all(table.value(r, i) in (None, "") for r in layout.question_rows)
-                    ),
-                    None,
-                )
-            if column is None:
-                column, next_free = next_free, next_free + 1
-            if column in (layout.question_column, layout.id_column):
-                raise QuestionnaireError(
-                    f"the {key.replace('_', ' ')} column {get_column_letter(column)} is the "
-                    "question or question-id column; choose another column"
-                )
-            columns[key] = column
-        return columns
-
-    def _match(self, source, output, name, table: Table, layout: Layout, columns, options) -> FillReport:
+    def match_sheet(
+        self, source: Path, name: str, table: Table, layout: Layout, threshold: float
+    ) -> list[RowResult]:
+        """Match every question row of one table."""
         if not layout.question_rows:
             raise QuestionnaireError(
-                f"{source}: sheet {name!r} has a question header in row {layout.header_row} "
+                f"{source}: {name!r} has a question header in row {layout.header_row} "
                 "but no questions below it"
             )
-        threshold = options.threshold if options.threshold is not None else self.bank.threshold
         questions = [str(table.value(r, layout.question_column)).strip() for r in layout.question_rows]
         ids = [table.value(r, layout.id_column) if layout.id_column else None for r in layout.question_rows]
         matches = self.matcher.match_all(questions, [str(i) if i is not None else None for i in ids])
-        rows = [
-            RowResult(r, q, m, _status(m, threshold, self.bank.suggestion_floor))
+        return [
+            RowResult(
+                r,
+                q,
+                m,
+                _status(m, threshold, self.bank.suggestion_floor),
+                name,
+                self.owner_of(m),
+                getattr(m, "reason", ""),
+            )
             for r, q, m in zip(layout.question_rows, questions, matches, strict=True)
         ]
-        return FillReport(source, output, name, layout, threshold, rows, columns)
 
-    def _values(self, result: RowResult) -> dict[str, object]:
+    def owner_of(self, match: Match) -> str:
+        """The name of the role that answers a question when a person must (see owners.py)."""
+        owner = self.owners.owner(match)
+        return self.bank.owner_roles.get(owner, owner)
+
+    def threshold(self, options: FillOptions) -> float:
+        """The confidence needed to count as answered: the option, else the bank's setting."""
+        return options.threshold if options.threshold is not None else self.bank.threshold
+
+    def values(self, result: RowResult) -> dict[str, object]:
+        """The cells written for one row, by output field."""
         if result.status == UNMATCHED:
-            return {"bank_id": NO_MATCH, "confidence": result.match.confidence}
+            return {"bank_id": NO_MATCH, "confidence": result.match.confidence, "status": UNMATCHED}
         answer = self.answers[result.match.answer_id]
         return {
-            "answer": answer.answer,
+            # The matcher may answer differently from the bank entry it matched (a question asked the other way).
+            "answer": getattr(result.match, "answer", None) or answer.answer,
             "description": self.descriptions[answer.id],
             "bank_id": answer.id,
             "confidence": result.match.confidence,
+            "evidence": self.evidence[answer.id],
+            "status": result.status,
         }
 
 
@@ -304,24 +245,27 @@ def _status(match: Match, threshold: float, floor: float) -> str:
     return ANSWERED if match.confidence >= threshold and match.agreed else REVIEW
 
 
-def _check_output(source: Path, output: Path, kind: str) -> None:
+def check_output(source: Path, output: Path) -> None:
+    """The output is a new file of the input's kind."""
     if output.resolve() == source.resolve():
         raise QuestionnaireError(
             f"{output}: the output must be a new file; the buyer's file is never overwritten"
         )
-    wanted = (".csv",) if kind == "csv" else (source.suffix.lower(),)
-    if output.suffix.lower() not in wanted:
+    if output.suffix.lower() != source.suffix.lower():
         raise QuestionnaireError(
             f"{output}: write a {source.suffix.lower()} file for a {source.suffix.lower()} "
             f"input (got {output.suffix or 'no extension'})"
         )
 
 
-def _choose_sheet(source: Path, tables: dict[str, Table], options: FillOptions) -> tuple[str, Table, Layout]:
+def choose_tables(
+    source: Path, tables: dict[str, Table], options: FillOptions, kind: str = "sheet"
+) -> list[tuple[str, Table, Layout]]:
+    """Every table with questions (or the one `options.sheet` names), each with its layout."""
     if options.sheet is not None:
         if options.sheet not in tables:
             raise QuestionnaireError(
-                f"{source}: no sheet named {options.sheet!r}; sheets: {', '.join(tables)}"
+                f"{source}: no {kind} named {options.sheet!r}; {kind}s: {', '.join(tables)}"
             )
         names = [options.sheet]
     else:
@@ -340,61 +284,71 @@ def _choose_sheet(source: Path, tables: dict[str, Table], options: FillOptions) 
     if not found and headers_only:
         name, layout = headers_only[0]
         raise QuestionnaireError(
-            f"{source}: sheet {name!r} has a question header in row {layout.header_row} but "
+            f"{source}: {kind} {name!r} has a question header in row {layout.header_row} but "
             "no questions below it; check that the file is the filled-in questionnaire"
         )
     if not found:
-        where = f"sheet {options.sheet!r}" if options.sheet else "any sheet"
+        where = f"{kind} {options.sheet!r}" if options.sheet else f"any {kind}"
         raise QuestionnaireError(
             f"{source}: no question column found in {where}: no header cell reads "
             "'Question' (or 'Requirement', 'Query') above question text; pass "
             "--question-column (letter or header text) and --header-row"
         )
-    if len(found) > 1:
-        spread = ", ".join(
-            f"{name!r} ({_plural(len(layout.question_rows), 'question')})" for name, _, layout in found
-        )
-        raise QuestionnaireError(
-            f"{source}: questions are spread over several sheets: {spread}; fill one sheet "
-            "at a time with --sheet NAME (each run writes its own output file)"
-        )
-    return found[0]
+    return found
 
 
-def _check_merged_header(source: Path, sheet, layout: Layout) -> None:
-    merged = [str(r) for r in sheet.merged_cells.ranges if r.min_row <= layout.header_row <= r.max_row]
-    if merged:
-        raise QuestionnaireError(
-            f"{source}: the header row {layout.header_row} of sheet {sheet.title!r} has "
-            f"merged cells ({', '.join(merged)}); unmerge them in a copy of the file, or "
-            "pass --header-row and --question-column for a row without merged cells"
-        )
+def header_labels(table: Table, layout: Layout) -> dict[int, str]:
+    """Each column's header text, lower-case; a blank header cell (a merged group title above sub-headers)
+    takes the sub-header of the row below when that row is not a question."""
+    width = max((len(r) for r in table.rows), default=0)
+    below = layout.header_row + 1
+    sub_header = below not in layout.question_rows and below <= len(table.rows)
+    labels = {}
+    for column in range(1, width + 1):
+        text = table.value(layout.header_row, column)
+        if (text is None or not str(text).strip()) and sub_header:
+            text = table.value(below, column)
+        labels[column] = "" if text is None else str(text).strip().lower()
+    return labels
 
 
-def _unkept_parts(source: Path) -> list[str]:
-    """Parts of the package openpyxl does not carry over, so the SE knows before sending the copy."""
-    with zipfile.ZipFile(source) as package:
-        names = package.namelist()
-    lost = sorted(
-        {
-            kind
-            for prefix, kind in (
-                ("xl/drawings/", "images or shapes"),
-                ("xl/charts/", "charts"),
-                ("xl/pivotTables/", "pivot tables"),
+def output_columns(
+    table: Table, layout: Layout, options: FillOptions, used_width: int, new_columns: bool = True
+) -> dict[str, int]:
+    """Where each output field goes: the column the SE chose, the buyer's own empty column, or (with
+    `new_columns`) a new one; without it, a field with no column of its own is left out."""
+    labels = header_labels(table, layout)
+    columns: dict[str, int] = {}
+    next_free = max(used_width, len(labels)) + 1
+    for key, _, pattern in OUTPUT_FIELDS:
+        column = column_number(getattr(options, f"{key}_column", None), table, layout.header_row)
+        if column is None:
+            column = next(
+                (
+                    i
+                    for i, label in labels.items()
+                    if pattern.match(label)
+                    and i not in columns.values()
+                    and i not in (layout.question_column, layout.id_column)
+                    and all(table.value(r, i) in (None, "") for r in layout.question_rows)
+                ),
+                None,
             )
-            if any(n.startswith(prefix) for n in names)
-        }
-    )
-    if not lost:
-        return []
-    return [
-        f"the buyer's file contains {', '.join(lost)}, which the answered copy does not keep; paste the "
-        "answer columns into the original file if they matter"
-    ]
+        if column is None and not new_columns:
+            continue
+        if column is None:
+            column, next_free = next_free, next_free + 1
+        if column in (layout.question_column, layout.id_column):
+            raise QuestionnaireError(
+                f"the {key.replace('_', ' ')} column {get_column_letter(column)} is the "
+                "question or question-id column; choose another column"
+            )
+        columns[key] = column
+    return columns
 
 
-def _save_atomically(output: Path, save) -> None:
+def save_atomically(output: Path, save) -> None:
+    """Write through a temporary file beside `output`, so a failed save leaves no half-written file."""
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output.stem}-", suffix=output.suffix, dir=output.parent)
     os.close(handle)

@@ -1,8 +1,8 @@
 """Match a buyer's question to a bank answer: its CAIQ question id first, then text similarity.
 
-Text is normalised first (lower case, British spellings folded to American, a table of security vocabulary folded
-to one token — MFA/2FA/multi-factor, at rest/on disk, pen test/penetration test, DR, SSO/SAML, BYOK, MDM… —,
-filler words dropped, light suffix stemming). Each bank answer is represented by its canonical question and
+Text is normalised first (lower case, British spellings folded to American, the security thesaurus of
+data/questionnaire/thesaurus.yaml folded to one token — MFA/2FA/multi-factor, at rest/on disk, pen test/penetration
+test, DMZ/perimeter network, SSO/SAML, BYOK, MDM… —, filler words dropped, light suffix stemming). Each bank answer is represented by its canonical question and
 phrasings, one by one and pooled.
 
 The confidence blends three views: rapidfuzz token scores (scaled by how much of the question the bank text
@@ -29,119 +29,7 @@ from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .bank import CAIQ_ID, Bank
-
-# Spellings buyers use for the same thing, folded to one token before comparison.
-SYNONYMS: tuple[tuple[str, str], ...] = (
-    (
-        r"\b(mfa|2fa|two[- ]?factor|multi[- ]?factor|2[- ]?step)( authentication| auth| verification)?\b",
-        "multifactor",
-    ),
-    (r"\b(sso|single[- ]sign[- ]on|saml[- ]based|federat\w*)\b", "singlesignon"),
-    (
-        r"\b(idp|identity provider|directory service|directory|azure ad|entra id|okta|active directory)\b",
-        "idp",
-    ),
-    (r"\b(scim|automatic(ally)? provision\w*|auto[- ]?provision\w*|user lifecycle|deprovision\w*)\b", "scim"),
-    (r"\b(rbac|role[- ]based access( control)?)\b", "least privilege role"),
-    (r"\b(at rest|on disk|in storage|stored data|data sitting in)\b", "rest"),
-    (r"\b(full[- ]disk encryption|disk encryption|bitlocker|filevault)\b", "disk encryption"),
-    (r"\b(https|transport layer security)\b", "tls"),
-    (r"\b(in transit|over the network|on the wire)\b", "transit"),
-    (r"\b(kms|hsm|key management service|hardware security modules?)\b", "kms"),
-    (r"\b(bug bounty|responsible disclosure|coordinated disclosure|security researchers?)\b", "disclosure"),
-    (
-        r"\b(outside|external|independent|third[- ]party) (firm|assessor|tester|auditor|compan(y|ies))\b",
-        "independent",
-    ),
-    (r"\b(patch\w*|remediat\w*|fix(es|ed|ing)?)\b", "remediate"),
-    (r"\b(allow[- ]?list\w*|white[- ]?list\w*|source ips?|egress ips?|ip address(es)?)\b", "ip allowlist"),
-    (r"\b(tabletop\w*|drills?|rehears\w*)\b", "exercise"),
-    (r"\b(breach(es)?|security incidents?|data incidents?)\b", "breach"),
-    (r"\b(sla|slas|response times?|response targets?)\b", "response target"),
-    (r"\b(segregat\w*|separate?\w*|isolat\w*|partition\w*)\b", "isolat"),
-    (r"\b(dev|qa|staging|test|testing|non[- ]production) environments?\b", "nonproduction environment"),
-    (r"\b(iso ?27001|iso/iec 27001)\b", "iso27001"),
-    (r"\b(soc ?2|soc ii)( type (2|ii))?\b", "soc2"),
-    (r"\b(soc|security operations cent(er|re))\b", "security monitoring"),
-    (
-        r"\b(background (checks?|investigations?|screening)|criminal (record|background) checks?|vett\w*)\b",
-        "background check",
-    ),
-    (r"\bsaml\s*2(\.0)?\b", "saml"),
-    (r"\b(byok|customer[- ]managed keys?|bring[- ]your[- ]own[- ]keys?|hyok)\b", "byok customer key"),
-    (r"\b(dr)\b", "disaster recovery"),
-    (r"\b(bcp|bcm)\b", "business continuity"),
-    (r"\b(pen[- ]?test\w*|penetration[- ]test\w*|security test(s|ed|ing)?)\b", "pentest"),
-    (
-        r"\b(mobile device management|device management|mdm|centrally managed|endpoint management)\b",
-        "devicemanagement",
-    ),
-    (
-        r"\b((use|hold|supply|bring|control) (our|their) own|own) (encryption |master )?keys?\b",
-        "byok customer key",
-    ),
-    (
-        r"\b(multi[- ]?tenan\w*|between (tenants|customers)|logical(ly)? (separate?|segregat|isolat)\w*)\b",
-        "isolat customer",
-    ),
-    (
-        r"\b(elevated|privileged|admin(istrative)?|root|superuser) (access|rights|accounts?|permissions?)\b",
-        "privileged access",
-    ),
-    (r"\b(urgent|sev(erity)?[- ]?1|p1|critical (ticket|issue|outage))\b", "severity"),
-    (r"\b(respond|responds|responding)\b", "response"),
-    (
-        r"\b(cycl\w*|roll(s|ed|ing)?[- ]?(over)?|rekey\w*|re-key\w*|renew\w*|refresh\w*|replac\w*|chang\w*)"
-        r"(?=( (the|your|our|their|its|all|encryption|cryptographic|crypto|data|master|signing|tenant))* keys?\b)",
-        "rotate",
-    ),
-    (
-        r"\bkeys? (are |is |get |gets |being |been )?(cycl\w*|roll(s|ed|ing)?[- ]?over|rolled|rekey\w*|renew\w*"
-        r"|refresh\w*|replac\w*|changed)\b",
-        "key rotate",
-    ),
-    (r"\bkey (rollover|roll[- ]over|renewal|cycling|lifecycle change)\b", "key rotation"),
-    (r"\b(revert\w*|roll(ed|ing)?[- ]?back|rollback)\b", "rollback"),
-    (r"\b(kept|keep)\b", "retention"),
-    (r"\bapprov\w*\b", "approval"),
-    (r"\b(told|tell|inform\w*|notif\w*)\b", "notify"),
-    (r"\bour own (cloud |aws |azure |gcp )?(account|kms|key vault)\b", "byok customer key"),
-    (r"\b(sub[- ]?processors?)\b", "subprocessor"),
-    (r"\b(dpo|data protection officer|privacy officer)\b", "dpo"),
-    (r"\b(pii|personal information|personally identifiable information)\b", "personal data"),
-    (r"\b(e[- ]?mail)\b", "email"),
-    (r"\b(anti[- ]?virus|anti[- ]?malware|edr)\b", "antimalware"),
-    (r"\b(ddos|denial of service)\b", "ddos"),
-    (r"\b(waf|web application firewall)\b", "waf"),
-    (r"\b(nda|non[- ]disclosure agreements?|confidentiality agreements?)\b", "nda"),
-    (r"\b(ntp|network time protocol)\b", "ntp"),
-    (r"\b(dlp|data loss prevention|data leakage)\b", "dlp"),
-    (r"\b(sast|static (application security testing|analysis))\b", "sast"),
-    (r"\b(rto|recovery time objectives?)\b", "rto"),
-    (r"\b(rpo|recovery point objectives?)\b", "rpo"),
-    (r"\b(tls|ssl)\b", "tls"),
-    (r"\b(laptops?|workstations?|desktops?|notebooks?|endpoint devices?)\b", "laptop"),
-    (r"\b(employees?|staff|personnel|workforce|new hires?)\b", "staff"),
-    (r"\b(customers?|clients?|tenants?)\b", "customer"),
-    (r"\b(vendors?|suppliers?|third[- ]part(y|ies))\b", "supplier"),
-    (r"\b(data ?cent(er|re)s?)\b", "datacenter"),
-    (r"\b(24x7|24/7|round[- ]the[- ]clock|around the clock)\b", "24x7"),
-    (r"\b(ai|artificial intelligence|machine learning|ml)\b", "machinelearning"),
-    (r"\b(annually|yearly|each year|every year|once a year|every twelve months)\b", "annual"),
-    (r"\b(how often|how frequently|frequency|cadence|periodically|regularly|regular basis)\b", "frequency"),
-    (r"\b(cryptographic|encryption|crypto)\b", "encryption"),
-    (r"\b(revoke|revoked|revocation|withdraw|withdrawn|disable|disabled)\b", "revoke"),
-    (r"\b(terminat\w*|offboard\w*|leav\w+|depart\w*|exit)\b", "termination"),
-    (r"\b(cves?|vulnerability|vulnerabilities|security flaws?|security bugs?)\b", "vulnerability"),
-    (r"\b(open[- ]source|oss|third[- ]party librar(y|ies)|dependencies|dependency)\b", "dependency"),
-    (r"\b(delete|deleted|deletion|erase|erasure|destroy\w*|purg\w+)\b", "delete"),
-    (r"\b(retain|retained|retention|store[ds]? for|kept for|keep for)\b", "retention"),
-    (r"\b(dry[- ]?run|simulat\w+|preview)\b", "simulate"),
-    (r"\b(permit\w*|allow\w*|authori[sz]ed to)\b", "allow"),
-    (r"\b(audit trail|audit logs?|activity logs?)\b", "auditlog"),
-    (r"\b(history|histories|trail|records?|recorded|logged)\b", "record"),
-)
-_SYNONYMS = tuple((re.compile(pattern), replacement) for pattern, replacement in SYNONYMS)
+from .meaning import MeaningRules, Thesaurus, default_thesaurus
 
 _FILLER_WORDS = (
     "a an the and or of to for in on at by with from as is are was were be been being do does did done have has had "
@@ -177,11 +65,11 @@ def _stem(word: str) -> str:
     return word
 
 
-def normalise(text: str) -> str:
-    """Text as the matcher compares it: lower case, synonyms folded, filler words dropped, words stemmed."""
+def normalise(text: str, thesaurus: Thesaurus | None = None) -> str:
+    """Text as the matcher compares it: lower case, synonyms of the thesaurus (the repository's unless given)
+    folded, filler words dropped, words stemmed."""
     text = _BRITISH.sub(r"\1iz\2", str(text).lower().replace("&", " and "))
-    for pattern, replacement in _SYNONYMS:
-        text = pattern.sub(replacement, text)
+    text = (thesaurus or default_thesaurus()).fold(text)
     stems = (_stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1)
     return " ".join(s for s in stems if s not in STOPWORDS)  # listed -> list, uses -> use: filler too
 
@@ -227,6 +115,9 @@ class Match:
     method: str  # "id" (CAIQ question id), "text" (similarity) or "none"
     runner_up: str | None = None
     agreed: bool = True  # the views chose the same answer and the runner-up is clearly behind
+    answer: str | None = None  # the answer value to write when it is not the bank answer's own (polarity)
+    reason: str = ""  # why the answer value differs from the bank's
+    kind: str = ""  # the answer type the question asks for: yesno, number, date, list or describe
 
 
 class Matcher:
@@ -234,16 +125,18 @@ class Matcher:
 
     def __init__(self, bank: Bank):
         self.bank = bank
+        self.thesaurus = Thesaurus.of(bank.thesaurus) if bank.thesaurus else default_thesaurus()
         self._by_caiq = {qid: a.id for qid, a in bank.by_caiq().items()}
         self._by_control: dict[str, str] = {}
         for qid in sorted(self._by_caiq):
             self._by_control.setdefault(qid.split(".")[0], self._by_caiq[qid])
         self._ids = [a.id for a in bank.answers]
+        self.rules = MeaningRules(self.thesaurus, list(bank.answers))
         self._choices: list[str] = []
         self._starts: list[int] = []  # index of each answer's first text in _choices
         for answer in bank.answers:
             self._starts.append(len(self._choices))
-            self._choices.extend(normalise(text) for text in answer.texts)
+            self._choices.extend(normalise(text, self.thesaurus) for text in answer.texts)
         self._vocabulary = {w: i for i, w in enumerate(sorted({w for c in self._choices for w in c.split()}))}
         self._snapped: dict[str, str] = {}
         self._choice_words = self._word_matrix(self._choices)
@@ -305,15 +198,21 @@ class Matcher:
                 results[i] = Match(exact, 100.0, "id")
             else:
                 to_score.append(i)
-        queries = [self.snap(normalise(questions[i])) for i in to_score]
+        queries = [self.snap(normalise(questions[i], self.thesaurus)) for i in to_score]
         scored = [i for i, q in zip(to_score, queries, strict=True) if q]
         if scored and self._choices:
             views = self.scores([q for q in queries if q])
             combined = sum(WEIGHTS[name] * views[name] for name in WEIGHTS) + DOMAIN_WEIGHT * views["domain"]
             combined *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * views["coverage"]
+            # Answers whose polarity or subject contradicts the question are no candidates at all (meaning.py).
+            constraints = [self.rules.constraint(questions[i]) for i in scored]
+            allowed = np.stack(
+                [c.allowed if c.allowed is not None else np.ones(len(self._ids), dtype=bool) for c in constraints]
+            )
+            combined = np.where(allowed, combined, 0.0)
             top_two = np.argsort(-combined, axis=1)[:, :2]
             content_coverage, same_domain_margin = CONTENT_COVERAGE, SAME_DOMAIN_MARGIN
-            picks = np.stack([views[name].argmax(axis=1) for name in WEIGHTS])
+            picks = np.stack([np.where(allowed, views[name], -1.0).argmax(axis=1) for name in WEIGHTS])
             distinct = [len(set(q.split())) for q in queries if q]
             for row, i in enumerate(scored):
                 best = int(top_two[row, 0])
@@ -333,7 +232,11 @@ class Matcher:
                 # all others is answered; one equally close to two answers goes to review.
                 confidence = 100.0 * min(top * (1.0 + gap), 1.0) * (1.0 if agreed else DISAGREEMENT_FACTOR)
                 runner_up = self._ids[second] if second != best else None
-                results[i] = Match(self._ids[best], round(confidence, 1), "text", runner_up, agreed)
+                value, reason = (constraints[row].inverted or {}).get(best, (None, ""))
+                results[i] = Match(
+                    self._ids[best], round(confidence, 1), "text", runner_up, agreed, value, reason,
+                    constraints[row].kind,
+                )
         return results
 
     def scores(self, queries: list[str]) -> dict[str, np.ndarray]:

@@ -21,8 +21,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import QuestionnaireError
 
-CFB_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # OLE compound file: encrypted OOXML or legacy .xls
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+CFB_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # OLE compound file: encrypted OOXML, legacy .xls/.doc
+ZIP_SUFFIXES = {".xlsx": "Excel", ".xlsm": "Excel", ".docx": "Word"}  # suffix: the program to repair it
+LEGACY_SUFFIXES = {".xls": ".xlsx", ".doc": ".docx"}
 HEADER_SCAN_ROWS = 30
 QUESTION_HEADERS = re.compile(
     r"^(question|questions|question text|control question|assessment question|"
@@ -65,35 +66,41 @@ class Layout:
 
 
 def file_kind(path: Path) -> str:
-    """'workbook' or 'csv'; raises QuestionnaireError for anything else, or for an encrypted workbook."""
+    """'workbook', 'csv' or 'docx'; raises QuestionnaireError for anything else, or for an encrypted file."""
     if not path.exists():
         raise QuestionnaireError(f"{path}: no such file")
     if not path.is_file():
-        raise QuestionnaireError(f"{path}: is a folder, not a spreadsheet")
-    head = path.read_bytes()[:8]
+        raise QuestionnaireError(f"{path}: is a folder, not a questionnaire file")
+    with path.open("rb") as handle:
+        head = handle.read(8)
     suffix = path.suffix.lower()
     if head == CFB_SIGNATURE:
-        if suffix == ".xls":
+        if suffix in LEGACY_SUFFIXES:
             raise QuestionnaireError(
-                f"{path}: legacy .xls workbooks are not supported; open it in Excel or "
-                "LibreOffice and save it as .xlsx, then run the fill again"
+                f"{path}: legacy {suffix} files are not supported; open it in Excel, Word or LibreOffice and "
+                f"save it as {LEGACY_SUFFIXES[suffix]}, then run the fill again"
             )
         raise QuestionnaireError(
-            f"{path}: the workbook is password-protected (encrypted), so it cannot be read; "
-            "ask the buyer for an unprotected copy, or remove the password in Excel "
-            "(File > Info > Protect Workbook > Encrypt with Password) and save a copy"
+            f"{path}: the file is password-protected (encrypted), so it cannot be read; ask the buyer for an "
+            "unprotected copy, or open it with the password and save a copy without one "
+            "(File > Info > Protect > Encrypt with Password, clear the password)"
         )
-    if suffix in WORKBOOK_SUFFIXES:
+    if suffix == ".docm":
+        raise QuestionnaireError(
+            f"{path}: macro-enabled Word documents are not filled; save a copy as .docx (File > Save As > "
+            "Word Document) and fill that: the answers need no macros"
+        )
+    if suffix in ZIP_SUFFIXES:
         if not zipfile.is_zipfile(path):
             raise QuestionnaireError(
-                f"{path}: is not a valid {suffix} workbook (the file is damaged or is another "
-                "format renamed); open it in Excel and save it as .xlsx"
+                f"{path}: is not a valid {suffix} file (the file is damaged or is another format renamed); "
+                f"open it in {ZIP_SUFFIXES[suffix]} and save it as {suffix}"
             )
-        return "workbook"
+        return "docx" if suffix == ".docx" else "workbook"
     if suffix == ".csv":
         return "csv"
     raise QuestionnaireError(
-        f"{path}: not a spreadsheet this tool reads (expected .xlsx, .xlsm or .csv, got "
+        f"{path}: not a questionnaire file this tool reads (expected .xlsx, .xlsm, .csv or .docx, got "
         f"{suffix or 'no extension'})"
     )
 

@@ -1,4 +1,4 @@
-"""Run the admin UI on 127.0.0.1 over a demo store (what `invoke admin` starts)."""
+"""Run the admin UI on 127.0.0.1 over a demo store (what `./dev admin` starts)."""
 
 from __future__ import annotations
 
