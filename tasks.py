@@ -34,20 +34,22 @@ def _exits(task_name: str, *user_errors: type[Exception]):
         raise Exit(str(failed), code=1) from None
 
 
-@task(help={"site": "customer or handbook (default: both)"})
-def build(c, site: str = ""):
+@task(help={"site": "customer or handbook (default: both)", "builder": "mkdocs (default) or zensical"})
+def build(c, site: str = "", builder: str = "mkdocs"):
     """Build everything: validate data, render and build both sites (and every output added later)."""
     from docskit.datamodel import load_dataset
     from docskit.outputs import run_build_steps
-    from docskit.sitebuild import SITES, build_sites
+    from docskit.sitebuild import BUILDERS, SITES, build_sites
 
     names = [site] if site else list(SITES)
     if site and site not in SITES:
         raise Exit(f"unknown site {site!r}; valid: {', '.join(SITES)}", code=2)
+    if builder not in BUILDERS:
+        raise Exit(f"unknown builder {builder!r}; valid: {', '.join(BUILDERS)}", code=2)
     project = _project()
     with _exits("build"):
         dataset = load_dataset(project)
-        published = build_sites(project, names, dataset=dataset)
+        published = build_sites(project, names, dataset=dataset, builder=builder)
         for name, folder in published.items():
             print(f"built {name}: {folder}")
         if not site:
@@ -77,12 +79,20 @@ def a11y(c):
     print("a11y: no failing axe findings")
 
 
+# One pytest worker per core; each module's tests stay on one worker, so module fixtures run once.
+PYTEST_PARALLEL = ["-n", "auto", "--dist", "loadscope", "--durations=10"]
+
+
 @task(help={"pytest_args": "extra arguments for pytest, e.g. '-k approvals'"})
 def test(c, pytest_args: str = ""):
-    """Run all tests: every check, then the pytest suite."""
+    """Run all tests: every check, then the pytest suite in parallel; prints the slowest ten tests."""
+    import os
+
     check(c)
-    command = [sys.executable, "-m", "pytest", *pytest_args.split()]
-    result = subprocess.run(command, check=False)
+    # The tests read the sites `check` has just built and link-checked instead of building them again.
+    env = {**os.environ, "DOCSKIT_TEST_BUILD": str(_project().build)}
+    command = [sys.executable, "-m", "pytest", *PYTEST_PARALLEL, *pytest_args.split()]
+    result = subprocess.run(command, check=False, env=env)
     if result.returncode != 0:
         raise Exit(code=result.returncode)
 

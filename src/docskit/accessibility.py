@@ -125,6 +125,8 @@ def audit_pages(tab, base_url: str, pages: list[str]) -> list[Finding]:
 
 def audit_site(tab, site: Path, pages: list[str] | None = None) -> list[Finding]:
     """Serve a built site on 127.0.0.1 and run axe on its pages (default: all of them) in `tab`."""
+    if not site.is_dir():
+        raise FileNotFoundError(f"no built site at {site}; build it first (./dev build)")
     with serve_directory(site) as url:
         return audit_pages(tab, url, pages if pages is not None else site_pages(site))
 

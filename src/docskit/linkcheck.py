@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import io
 import os
 import shutil
@@ -27,8 +29,32 @@ status=0
 
 
 def check_links(site_dir: Path, shown_as: str) -> list[Problem]:
-    """Broken links and anchors in a built site, one problem per failing URL."""
-    return _linkchecker(site_dir, [""], [], shown_as)[0]
+    """Broken links and anchors in a built site, one problem per failing URL.
+
+    A site whose exact bytes already passed (same files, same linkchecker settings) is not checked again: a
+    marker beside the site folder holds the digest of what passed, so `./dev test` checks each build once.
+    """
+    digest = site_digest(site_dir)
+    marker = _passed_marker(site_dir)
+    if marker.is_file() and marker.read_text(encoding="ascii") == digest:
+        return []
+    problems = _linkchecker(site_dir, [""], [], shown_as)[0]
+    if not problems:
+        with contextlib.suppress(OSError):
+            marker.write_text(digest, encoding="ascii")
+    return problems
+
+
+def site_digest(site_dir: Path) -> str:
+    """SHA-256 over every file of a site (path and bytes) and the linkchecker settings."""
+    digest = hashlib.sha256(LINKCHECKER_RC.encode())
+    for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file()):
+        digest.update(path.relative_to(site_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _passed_marker(site_dir: Path) -> Path:
+    return Path(site_dir).parent / f".{Path(site_dir).name}.links-passed"
 
 
 def check_pages(site_dir: Path, pages: list[str], shown_as: str) -> tuple[list[Problem], int]:

@@ -2,6 +2,10 @@
 
 Nothing in <build>/site or <build>/rendered changes unless every step of every requested site succeeds:
 work happens in a staging folder inside the build folder and is swapped in at the end.
+
+Two builders read the same configs: MkDocs (the default) and Zensical (`builder="zensical"`). Zensical builds only
+folders inside the folder of its config, so it gets the staging folder as its project: copies of the configs
+and a link to `overrides/` beside the staged Markdown and site folders.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ SITES = {
     "customer": SiteSpec("customer", "docs", "mkdocs.yml", "customer", "customer_docs"),
     "handbook": SiteSpec("handbook", "playbooks", "handbook.yml", "internal", "handbook"),
 }
+
+BUILDERS = ("mkdocs", "zensical")
+# The configs a site build reads (each site's config INHERITs the base) and the theme folder they name.
+CONFIG_FILES = ("mkdocs.base.yml", *(spec.config for spec in SITES.values()))
+THEME_FOLDER = "overrides"
 
 BRAND_TEMPLATES = {"stylesheets/brand.css": "brand/brand.css.j2", "assets/logo.svg": "brand/logo.svg.j2"}
 
@@ -207,17 +216,92 @@ def start_mkdocs(
     )
 
 
-def finish_mkdocs(project: Project, spec: SiteSpec, process: subprocess.Popen) -> list[Problem]:
-    """Wait for a started MkDocs build; its warnings and errors as problems (none when it succeeded)."""
+def zensical_project(project: Project, folder: Path) -> None:
+    """Make `folder` a project Zensical builds: the same configs (copied) and theme overrides (linked)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in CONFIG_FILES:
+        shutil.copyfile(project.root / name, folder / name)
+    link = folder / THEME_FOLDER
+    if not link.exists():
+        link.symlink_to(project.root / THEME_FOLDER, target_is_directory=True)
+
+
+def start_zensical(
+    project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
+) -> subprocess.Popen:
+    """Start `zensical build --strict` in the background, in the Zensical project around `docs_dir` and
+    `site_dir` (see `zensical_project`); finish it with `finish_mkdocs`."""
+    root = docs_dir.parents[1]
+    env = mkdocs_env(project, dataset, spec, docs_dir)
+    env["DOCSKIT_DOCS_DIR"] = os.path.relpath(docs_dir, root)
+    env["DOCSKIT_SITE_DIR"] = os.path.relpath(site_dir, root)
+    return subprocess.Popen(
+        [sys.executable, "-m", "zensical", "build", "--strict", "-f", str(root / spec.config)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ZENSICAL_WHERE = re.compile(r"\[\s*(\S+?):(\d+):\d+\s*\]")
+_ZENSICAL_CODE = re.compile(r"^\s*\d+\s*│\s?(.*)$")
+
+
+@dataclass
+class _ZensicalWarning:
+    message: str
+    page: str = ""
+    line: int = 0
+    code: str = ""
+
+
+def zensical_problems(project: Project, spec: SiteSpec, output: str) -> list[Problem]:
+    """Zensical's warnings ("Warning: anchor does not exist", then "[ page.md:169:37 ]" and the line) as
+    problems on the source page; the line is found by the offending text when the page shows it unrendered."""
+    warnings: list[_ZensicalWarning] = []
+    for raw in _ANSI.sub("", output).splitlines():
+        if raw.startswith(("Warning:", "Error:")):
+            warnings.append(_ZensicalWarning(raw.split(":", 1)[1].strip()))
+        elif warnings and not warnings[-1].page and (where := _ZENSICAL_WHERE.search(raw)):
+            warnings[-1].page, warnings[-1].line = where.group(1), int(where.group(2))
+        elif warnings and not warnings[-1].code and (code := _ZENSICAL_CODE.match(raw)):
+            warnings[-1].code = code.group(1).strip()
+    problems = []
+    for w in warnings:
+        if not w.page:
+            problems.append(Problem(spec.config, f"zensical: {w.message}", hint="see the Zensical output"))
+            continue
+        source = project.root / spec.source / w.page
+        problems.append(
+            Problem(
+                project.rel(source),
+                f"{w.message} (rendered line {w.line}: {w.code})",
+                line=_find_line(source, w.code) if w.code else None,
+                hint="point the link at an existing page and heading (anchors are the "
+                "heading text in lower case with dashes)",
+            )
+        )
+    return problems
+
+
+def finish_mkdocs(
+    project: Project, spec: SiteSpec, process: subprocess.Popen, builder: str = "mkdocs"
+) -> list[Problem]:
+    """Wait for a started MkDocs (or Zensical) build; its warnings and errors as problems (none when it
+    succeeded)."""
     stdout, stderr = process.communicate()
     if process.returncode == 0:
         return []
-    problems = mkdocs_problems(project, spec, stdout + stderr)
+    parse = zensical_problems if builder == "zensical" else mkdocs_problems
+    problems = parse(project, spec, stdout + stderr)
     return problems or [
         Problem(
             spec.config,
-            f"mkdocs build failed:\n{stderr[-2000:]}",
-            hint="run `mkdocs build --strict` with this config by hand to see the full output",
+            f"{builder} build failed:\n{_ANSI.sub('', stderr)[-2000:]}",
+            hint=f"run `{builder} build --strict` with this config by hand to see the full output",
         )
     ]
 
@@ -233,15 +317,26 @@ def publish(staged: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def build_sites(project: Project, names: list[str] | None = None, dataset: DataSet | None = None) -> dict:
-    """Render and build the named sites (default both); publish all of them only if all succeed.
+def build_sites(
+    project: Project,
+    names: list[str] | None = None,
+    dataset: DataSet | None = None,
+    builder: str = "mkdocs",
+) -> dict:
+    """Render and build the named sites (default both) with `builder` (one of BUILDERS); publish all of them
+    only if all succeed.
 
     Returns {site name: published site folder}. Raises BuildFailed with every problem found.
     """
+    if builder not in BUILDERS:
+        raise ValueError(f"unknown builder {builder!r}; valid: {', '.join(BUILDERS)}")
     names = names or list(SITES)
     dataset = dataset or load_dataset(project)
     project.build.mkdir(parents=True, exist_ok=True)
     staging = project.build / f".staging-{uuid.uuid4().hex[:8]}"
+    start = start_zensical if builder == "zensical" else start_mkdocs
+    if builder == "zensical":
+        zensical_project(project, staging)
     running: dict[str, subprocess.Popen] = {}
     try:
         # Each site's MkDocs build starts as soon as its Markdown is rendered, so it runs on the second core
@@ -251,11 +346,11 @@ def build_sites(project: Project, names: list[str] | None = None, dataset: DataS
             spec = SITES[name]
             problems += render_site(project, dataset, spec, staging / "rendered" / name)
             if not problems:
-                running[name] = start_mkdocs(
+                running[name] = start(
                     project, dataset, spec, staging / "rendered" / name, staging / "site" / name
                 )
         for name, process in running.items():
-            problems += finish_mkdocs(project, SITES[name], process)
+            problems += finish_mkdocs(project, SITES[name], process, builder)
         if problems:
             raise BuildFailed(problems)
         published = {}

@@ -44,6 +44,7 @@ from .validation import clean_email, clean_text, email_domain
 from .web import SECURITY_HEADERS, Cookies, Csrf, Sessions, client_ip
 
 NDA_ID = "nda"
+MAX_FORM_BYTES = 16 * 1024
 _MAIN = re.compile(r"<main>(.*)</main>", re.DOTALL)
 
 
@@ -146,6 +147,9 @@ class Portal:
 
     async def form(self, request: Request) -> dict[str, str]:
         """The posted form (fields as strings; lists for repeated names); PortalError when the CSRF check fails."""
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            raise PortalError("Form too large", "A form of this portal is a few short fields. Send it again.", 413)
         form = await request.form(max_files=0, max_fields=50)
         if not self.csrf.valid(request, str(form.get("csrf_token", ""))):
             raise Forbidden("Form expired or forged", "Reload the page and submit the form again.")

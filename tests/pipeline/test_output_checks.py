@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from docskit import linkcheck
 from docskit.linkcheck import check_links
 from docskit.scans import find_placeholders
 from docskit.serve import render_into
@@ -30,9 +31,9 @@ def test_linkchecker_passes_the_built_sites(built_project):
         assert check_links(built_project.build / "site" / site, site) == []
 
 
-def test_linkchecker_reports_a_broken_link(built_project, tmp_path):
+def test_linkchecker_reports_a_broken_link(mkdocs_project, tmp_path):
     site = tmp_path / "site"
-    shutil.copytree(built_project.build / "site/customer", site)
+    shutil.copytree(mkdocs_project.build / "site/customer", site)
     index = site / "index.html"
     index.write_text(
         index.read_text(encoding="utf-8").replace("</article>", '<a href="gone/">gone</a></article>', 1),
@@ -41,6 +42,20 @@ def test_linkchecker_reports_a_broken_link(built_project, tmp_path):
     problems = check_links(site, "site")
     assert len(problems) == 1
     assert "gone/" in problems[0].message
+
+
+def test_a_site_that_passed_is_not_link_checked_again_until_its_bytes_change(
+    mkdocs_project, tmp_path, monkeypatch
+):
+    site = tmp_path / "site"
+    shutil.copytree(mkdocs_project.build / "site/customer", site)
+    (tmp_path / ".site.links-passed").write_text(linkcheck.site_digest(site), encoding="ascii")
+    runs = []
+    monkeypatch.setattr(linkcheck, "_linkchecker", lambda *args: runs.append(args) or ([], 0))
+    assert linkcheck.check_links(site, "site") == [] and runs == []
+    index = site / "index.html"
+    index.write_text(index.read_text(encoding="utf-8") + "<!-- changed -->", encoding="utf-8")
+    assert linkcheck.check_links(site, "site") == [] and len(runs) == 1
 
 
 def test_live_preview_rerenders_when_data_changes(project_copy):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from docskit.datamodel import load_dataset
-from docskit.paths import REPO_ROOT, Project
+from docskit.paths import Project
 from docskit.procurement.build import build_pack
+from tests.builds import pack_build_copy
 
 EFFECTIVE = None  # set from data in the fixture
 
@@ -28,9 +29,9 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pack_project(tmp_path_factory) -> Project:
-    """The repository's sources with a private build folder."""
-    return Project.at(REPO_ROOT, tmp_path_factory.mktemp("pack-build"))
+def pack_project(tmp_path_factory, shared_pack_build) -> Project:
+    """The repository's sources with a private build folder, seeded with the pack built once per test run."""
+    return pack_build_copy(shared_pack_build, tmp_path_factory.mktemp("pack-build"))
 
 
 @pytest.fixture(scope="session")

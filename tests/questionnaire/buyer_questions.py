@@ -179,7 +179,7 @@ FRESH_HELD_OUT: list[tuple[str, Label]] = [
     ("Who are your subprocessors, and will you notify us before adding a new one?", "dsp-12"),
     ("In which geographic region will our data reside, and can we pick it?", ("dsp-17", "dcs-07")),
     ("When the contract terminates, is our data wiped, including backup copies?", ("dsp-02", "ipy-04")),
-    ("Is production data ever copied into dev or QA environments?", "dsp-13"),
+    ("Is production data ever copied into dev or QA environments?", "dsp-22"),
     ("How are tenants segregated from one another in your multi-tenant architecture?", "ivs-06"),
     ("Which source IPs will your service use to call our ServiceNow instance?", "ivs-10"),
     ("Are company laptops encrypted with BitLocker or FileVault?", "uem-06"),

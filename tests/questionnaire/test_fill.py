@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from docskit.questionnaire.fill import ANSWERED, NO_MATCH, REVIEW, UNMATCHED, FillOptions
+from docskit.questionnaire.formats.xlsx import SUMMARY_SHEET
 from tests.questionnaire.buyer_questions import (
     FOURTH_HELD_OUT,
     FRESH_HELD_OUT,
@@ -136,7 +138,7 @@ def test_everything_but_the_answer_cells_is_kept(filler, tmp_path):
     rows = buyer_workbook(source, [q for q, _ in LABELLED[:20]])
     report = filler.fill(source, output)
     original, answered = load_workbook(source), load_workbook(output)
-    assert answered.sheetnames == original.sheetnames
+    assert answered.sheetnames == [*original.sheetnames, SUMMARY_SHEET]
     written = {(r, c) for r in [HEADER_ROW, *rows.values()] for c in report.columns.values()}
     for sheet in original.worksheets:
         copy = answered[sheet.title]
@@ -145,7 +147,8 @@ def test_everything_but_the_answer_cells_is_kept(filler, tmp_path):
             (str(v.sqref), v.formula1) for v in sheet.data_validations.dataValidation
         ]
         assert len(copy.conditional_formatting) == len(sheet.conditional_formatting)
-        assert {k: d.width for k, d in copy.column_dimensions.items() if d.width} == {
+        added = {get_column_letter(c) for c in report.columns.values() if c > sheet.max_column}
+        assert {k: d.width for k, d in copy.column_dimensions.items() if d.width and k not in added} == {
             k: d.width for k, d in sheet.column_dimensions.items() if d.width
         }
         for line in sheet.iter_rows():

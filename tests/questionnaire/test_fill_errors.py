@@ -1,12 +1,17 @@
-"""Bad buyer files give a clear message, and the input is never modified and no output is written."""
+"""Bad buyer files give a clear one-line message, and the input is never modified and no output is written."""
 
 from __future__ import annotations
 
+import re
+import zipfile
+
+import docx
 import pytest
 from openpyxl import Workbook
 
 from docskit.questionnaire.errors import QuestionnaireError
 from docskit.questionnaire.fill import FillOptions
+from tests.questionnaire.buyer_files import large_workbook, word_questionnaire
 from tests.questionnaire.buyers import buyer_workbook
 from tests.questionnaire.conftest import sha256
 
@@ -74,6 +79,48 @@ def _header_without_questions(path):
     workbook.save(path)
 
 
+def _truncated_workbook(path):
+    buyer_workbook(path, QUESTIONS)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a download cut off half way
+
+
+def _zip_of_something_else(path):
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("readme.txt", "not a workbook")
+
+
+def _encrypted_word(path):
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504))
+
+
+def _macro_word(path):
+    word_questionnaire(path, QUESTIONS)
+
+
+def _word_without_tables(path):
+    document = docx.Document()
+    document.add_paragraph("1. Is MFA enforced for all of your employees?")
+    document.save(path)
+
+
+def _word_without_answer_column(path):
+    word_questionnaire(path, QUESTIONS, headers=("Ref", "Question", "Owner"))
+
+
+def _word_renamed_text(path):
+    path.write_text("Questions: see the attached spreadsheet.", encoding="utf-8")
+
+
+def _oversized_workbook(path):
+    large_workbook(path, 50_000)
+
+
+def _oversized_csv(path):
+    rows = "\n".join(f"{i},Do you encrypt customer data at rest in region {i}?," for i in range(50_000))
+    path.write_text("ID,Question,Answer\n" + rows + "\n", encoding="utf-8")
+
+
 BAD_INPUTS = [
     ("notes.txt", _text_file, "not a questionnaire file this tool reads"),
     ("renamed.xlsx", _renamed_text, "is not a valid .xlsx file"),
@@ -82,13 +129,17 @@ BAD_INPUTS = [
     ("empty.xlsx", _empty_workbook, "the workbook is empty"),
     ("empty.csv", _empty_csv, "the CSV file is empty"),
     ("inventory.xlsx", _no_question_column, "no question column found"),
-    ("merged.xlsx", _merged_header, "has merged cells (B1:C1)"),
-    (
-        "two-sheets.xlsx",
-        _two_question_sheets,
-        "questions are spread over several sheets: 'Security' (2 questions)",
-    ),
     ("header-only.xlsx", _header_without_questions, "no questions below it"),
+    ("cut-off.xlsx", _truncated_workbook, "is not a valid .xlsx file (the file is damaged"),
+    ("other.xlsx", _zip_of_something_else, "cannot be read as a workbook"),
+    ("protected.docx", _encrypted_word, "password-protected (encrypted)"),
+    ("legacy.doc", _legacy_xls, "legacy .doc files are not supported; open it in Excel, Word or LibreOffice"),
+    ("macros.docm", _macro_word, "macro-enabled Word documents are not filled; save a copy as .docx"),
+    ("renamed.docx", _word_renamed_text, "is not a valid .docx file"),
+    ("no-tables.docx", _word_without_tables, "the document has no table with text"),
+    ("no-answer-column.docx", _word_without_answer_column, "Table 1 has questions but no empty answer column"),
+    ("export.xlsx", _oversized_workbook, "'Export' has 50,001 rows, more than the 5,000 a fill reads"),
+    ("export.csv", _oversized_csv, "'export.csv' has 50,001 rows, more than the 5,000 a fill reads"),
 ]
 
 
@@ -98,11 +149,20 @@ def test_bad_input_gives_a_clear_message_and_is_left_untouched(filler, tmp_path,
     make(source)
     before = sha256(source)
     output = tmp_path / f"answered{source.suffix}"
-    with pytest.raises(QuestionnaireError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(QuestionnaireError, match=re.escape(message)) as raised:
         filler.fill(source, output)
+    assert "\n" not in str(raised.value)  # one line
     assert sha256(source) == before
     assert not output.exists()
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left behind
+
+
+def test_a_question_header_merged_across_two_columns_is_read_as_one(filler, tmp_path):
+    source = tmp_path / "merged.xlsx"
+    _merged_header(source)
+    report = filler.fill(source, tmp_path / "answered.xlsx")
+    assert report.layout.question_column == 2 and len(report.rows) == 2
+    assert report.columns["answer"] == 4  # the buyer's Response column, right of the merged header
 
 
 def test_questions_on_several_sheets_can_be_filled_one_sheet_at_a_time(filler, tmp_path):

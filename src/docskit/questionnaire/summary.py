@@ -62,7 +62,7 @@ def report_lines(report: FillReport) -> list[str]:
     lines.append("Confidence of the best match (rows):")
     peak = max((count for _, count in histogram(report.rows)), default=0) or 1
     for label, count in histogram(report.rows):
-        lines.append(f"  {label:>6s} {count:5d} {'#' * round(BAR_WIDTH * count / peak)}")
+        lines.append(f"  {label:>6s} {count:5d} {'#' * round(BAR_WIDTH * count / peak)}".rstrip())
     rows = flagged(report)
     if rows:
         lines.append("Flagged rows, with the role that answers them:")

@@ -10,8 +10,9 @@ value data/rehearsals.yaml `drill_required` names for its kind.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Mapping
+
+from markupsafe import escape
 
 from ..incident.comms import incident_from_options, render_messages, slack_escape, template_values
 from ..incident.schedule import utc_text
@@ -64,7 +65,7 @@ def _present(value, body: str, channel_kind: str) -> bool:
     if channel_kind == "slack":
         text = slack_escape(text)
     elif channel_kind == "email":
-        text = html.escape(text, quote=False)
+        text = str(escape(text))  # as Jinja's autoescape writes it
     return text.lower() in body.lower()
 
 

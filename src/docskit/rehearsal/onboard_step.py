@@ -31,7 +31,7 @@ def decide_and_onboard(run: ScenarioRun) -> None:
     decision = decide(context, dict(s.answers), None)
     got = decided_options(decision.facts)
     answers = ", ".join(f"{k}={v}" for k, v in s.answers.items())
-    shown = ", ".join(f"{k} {v}" for k, v in got.items())
+    shown = ", ".join(f"{k} {('yes' if v else 'no') if isinstance(v, bool) else v}" for k, v in got.items())
     run.record(
         "checklist",
         "The decision tree decides the scenario's region, data mode and keys",

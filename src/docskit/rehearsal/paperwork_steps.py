@@ -6,12 +6,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..paths import Project
+from ..procurement.build import procurement_root
+from ..procurement.catalog import pack_info
 from ..procurement.distribute import distribute, distribution_log, read_log
-from ..questionnaire.fill import ANSWERED, Filler
+from ..questionnaire.fill import ANSWERED, REVIEW, UNMATCHED, Filler
 from .model import ScenarioRun
 
 ITEM = "pack"
@@ -40,9 +44,26 @@ def pdf_text(path: Path) -> str:
     return " ".join(result.stdout.split())
 
 
+def seed_release(source_project: Project, scratch_project: Project, version: str) -> bool:
+    """Copy a built release of the pack (and its render cache) from the real build folder into the scratch one,
+    so that `distribute` finds it current instead of rendering it again; False when there is none to copy."""
+    source = procurement_root(source_project)
+    if not (source / version / "manifest.json").is_file():
+        return False
+    target = procurement_root(scratch_project)
+    shutil.copytree(source / version, target / version, dirs_exist_ok=True)
+    if (source / ".cache").is_dir():
+        shutil.copytree(source / ".cache", target / ".cache", dirs_exist_ok=True)
+    return True
+
+
 def stamp_pack(run: ScenarioRun) -> None:
     """Stamp the released pack for the tenant and find the distribution in the scratch log."""
     tenant = run.scenario.tenant
+    if "pack_seeded" not in run.shared:
+        version = pack_info(run.dataset)["version"]
+        source = run.shared.get("source_project")
+        run.shared["pack_seeded"] = bool(source) and seed_release(source, run.project, version)
     with scratch_log(run.scratch / "distribution-log.jsonl") as log_path:
         record = distribute(run.project, tenant, on=dt.date.today(), dataset=run.dataset, log=lambda _: None)
         logged = [r for r in read_log(distribution_log(run.project)) if r["recipient"] == tenant]
@@ -109,14 +130,15 @@ def fill_questionnaire(run: ScenarioRun) -> None:
     output = source.with_name(source.stem + "-answered.csv")
     report = run.shared["filler"].fill(source, output)
     rows = report.rows
-    answered = report.count(ANSWERED)
-    weak = [f"'{r.question}' ({r.status})" for r in rows if r.status != ANSWERED]
+    unmatched = [f"'{r.question}'" for r in rows if r.status == UNMATCHED]
+    review = [f"{r.match.answer_id} to {r.owner}" for r in rows if r.status == REVIEW]
     run.record(
         ITEM,
         "A buyer's security questionnaire is answered from the answer bank",
-        output.is_file() and len(rows) == len(run.scenario.questionnaire) and not weak,
-        f"{answered} of {len(rows)} questions answered: "
-        + ", ".join(f"{r.match.answer_id} ({r.match.confidence:.0f})" for r in rows)
-        + (f"; not answered: {', '.join(weak)}" if weak else ""),
+        output.is_file() and len(rows) == len(run.scenario.questionnaire) and not unmatched,
+        f"{report.count(ANSWERED)} of {len(rows)} answered outright, {len(review)} sent for review "
+        f"({', '.join(review) or 'none'}); bank answers "
+        + ", ".join(f"{r.match.answer_id} ({r.match.confidence:.0f}%)" for r in rows if r.match.answer_id)
+        + (f"; no bank answer for {', '.join(unmatched)}" if unmatched else ""),
         "data/questionnaire/ (answer bank), src/docskit/questionnaire/",
     )

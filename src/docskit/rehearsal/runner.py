@@ -81,14 +81,13 @@ def rehearse(
     scratch.mkdir(parents=True)
     scratch_project = Project(root=project.root, build=scratch / "build")
     started = time.monotonic()
-    shared: dict = {}
+    shared: dict = {"source_project": project}
     results = []
     needs_services = any(s.services for s in steps)
-    with (
-        running_services(scratch, store, rehearsals.settings, port)
-        if needs_services
-        else _nothing() as services
-    ):
+    services_context = (
+        running_services(scratch, store, rehearsals.settings, port) if needs_services else nullcontext()
+    )
+    with services_context as services:
         for scenario in chosen:
             log(f"rehearse: {scenario.id} ({scenario.tenant}) ...")
             run = ScenarioRun(scratch_project, dataset, rehearsals, scenario, scratch, services, shared)

@@ -45,6 +45,7 @@ from ..summary import flagged, histogram, status_counts, where
 
 SHADING = {REVIEW: "FFF2CC", "unmatched": "F8CBAD"}
 MARK_COLOUR = RGBColor(0x59, 0x59, 0x59)
+BAR_WIDTH = 24  # characters of the longest histogram bar in the summary table
 MARK = re.compile(
     r"Bank id:\s*(?P<bank_id>[^·]*?)\s*·\s*Confidence:\s*(?P<confidence>[\d.]+)\s*·\s*"
     r"Status:\s*(?P<status>[^·]*?)\s*(·|$)"
@@ -304,7 +305,13 @@ def _append_summary(document: Document, report: FillReport) -> None:
     )
     _table(document, ["Status", "Rows"], [(s, str(c)) for s, c, _ in status_counts(report)])
     _heading(document, "Confidence of the best match", level=2)
-    _table(document, ["Confidence", "Rows"], [(label, str(count)) for label, count in histogram(report.rows)])
+    bars = histogram(report.rows)
+    peak = max(count for _, count in bars) or 1
+    _table(
+        document,
+        ["Confidence", "Rows", ""],
+        [(label, str(count), "\u2588" * round(BAR_WIDTH * count / peak)) for label, count in bars],
+    )
     rows = flagged(report)
     _heading(document, f"Flagged rows ({len(rows)})", level=2)
     if rows:

@@ -41,6 +41,8 @@ REVIEW_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
 UNMATCHED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 SUMMARY_SHEET = "Answer summary"
+# Widths (in characters) of the columns the fill adds after the buyer's.
+NEW_COLUMN_WIDTHS = {"answer": 12, "description": 60, "bank_id": 16, "confidence": 17, "evidence": 32, "status": 14}
 
 
 def fill_workbook(filler, source: Path, output: Path, options: FillOptions) -> FillReport:
@@ -121,7 +123,11 @@ def _words(value) -> int:
 
 def _write_headers(sheet: Worksheet, layout: Layout, columns: dict[str, int], report: FillReport) -> None:
     header_cell = sheet.cell(layout.header_row, layout.question_column)
+    used = sheet.max_column
     for key, column in columns.items():
+        letter = get_column_letter(column)
+        if column > used and not sheet.column_dimensions[letter].width:  # a column we add, not the buyer's
+            sheet.column_dimensions[letter].width = NEW_COLUMN_WIDTHS[key]
         cell = sheet.cell(layout.header_row, column)
         if isinstance(cell, MergedCell):
             report.warnings.append(
@@ -245,6 +251,10 @@ def add_summary_sheet(workbook: Workbook, report: FillReport) -> Worksheet:
     for line in sheet.iter_rows(min_row=row + 2):
         for cell in line:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    # Printed on landscape pages one sheet wide, so the flagged-rows table reads across.
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     return sheet
 
 

@@ -1,0 +1,121 @@
+"""The database: versioned migrations, the audit log the database itself keeps append-only, database URLs, and
+subscribers told about a newly released version with its change summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DatabaseError
+
+from docskit.datamodel import load_dataset
+from portal.db import MIGRATIONS, audit_log, migrate, open_engine, schema_version
+from portal.errors import ConfigError
+from portal.mail import portal_mailer
+from portal.notify import notify_subscribers
+from portal.pack import ReleasedPack
+from portal.store import PortalStore
+
+
+def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_database(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    first = MIGRATIONS[:1]
+    import portal.db as db
+
+    original = db.MIGRATIONS
+    db.MIGRATIONS = first
+    try:
+        assert migrate(engine) == [1]
+    finally:
+        db.MIGRATIONS = original
+    assert schema_version(engine) == 1
+    assert migrate(engine) == [v for v, _, _ in MIGRATIONS[1:]]
+    assert migrate(engine) == []
+    assert schema_version(engine) == MIGRATIONS[-1][0]
+    with engine.connect() as conn:
+        indexes = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    assert {"audit_log_by_company", "audit_log_by_document"} <= indexes
+
+
+def test_the_database_refuses_to_change_or_delete_audit_lines(store):
+    store.audit("download", "someone@acme.example", document_id="dpa", version="1.0")
+    with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(update(audit_log).values(actor="someone else"))
+    with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(delete(audit_log))
+    assert [r["actor"] for r in store.log()] == ["someone@acme.example"]
+
+
+def test_database_urls_that_cannot_work_say_why(tmp_path):
+    with pytest.raises(ConfigError, match="psycopg"):
+        open_engine("postgresql+psycopg://portal@127.0.0.1/portal")
+    with pytest.raises(ConfigError, match="malformed"):
+        open_engine("not a url")
+    with pytest.raises(ConfigError, match="unknown database URL"):
+        open_engine("nosuchdb://x")
+
+
+def test_staff_passwords_are_argon2_hashes(store):
+    from sqlalchemy import select
+
+    from portal.db import staff
+
+    with store.engine.connect() as conn:
+        digest = conn.execute(select(staff.c.password_hash)).scalar()
+    assert digest.startswith("$argon2id$")
+    assert store.check_staff("sales", "correct horse battery staple")
+    assert not store.check_staff("sales", "Correct horse battery staple")
+    assert not store.check_staff("nobody", "correct horse battery staple")
+
+
+def _release_with(project_copy, released, doc_id: str, version: str, changes: str) -> tuple:
+    """A dataset whose documents.yaml adds `version` of `doc_id`, and the released pack that holds it."""
+    data = project_copy.root / "data" / "documents.yaml"
+    text_ = data.read_text(encoding="utf-8")
+    marker = f"  - id: {doc_id}\n"
+    head, rest = text_.split(marker, 1)
+    body, tail = rest.split("\n  - id:", 1)
+    body += f'\n      - {{version: "{version}", effective_date: 2026-12-10, changes: "{changes}"}}'
+    data.write_text(head + marker + body + "\n  - id:" + tail, encoding="utf-8")
+    manifest = {
+        **released.manifest,
+        "documents": [
+            {**d, "version": version} if d["id"] == doc_id else d for d in released.manifest["documents"]
+        ],
+    }
+    return load_dataset(project_copy), ReleasedPack(released.folder, manifest)
+
+
+def test_subscribers_get_the_change_summary_of_a_new_release_once(project_copy, released, store, outbox, portal_dataset):
+    buyer, _ = store.request_access("subscriber@acme.example", "Sam Subscriber", "Acme Ltd", "127.0.0.1")
+    store.approve(buyer.id, ["pentest-plan"], "sales")
+    buyer = store.buyer(buyer.id)
+    current = released.documents["subprocessors"].version
+    store.subscribe(buyer, "subprocessors", current)
+    mailer = portal_mailer(portal_dataset.customer["company"], "127.0.0.1", outbox.port)
+    assert notify_subscribers(store, portal_dataset, released, mailer, "https://trust.example") == 0
+
+    change = "Adds Example Analytics GmbH as a sub-processor for product analytics in the EU region."
+    dataset, newer = _release_with(project_copy, released, "subprocessors", "1.9", change)
+    assert notify_subscribers(store, dataset, newer, mailer, "https://trust.example") == 1
+    [mail] = outbox.wait_for("subscriber@acme.example")
+    body = mail.get_content()
+    assert "Sub-processor List 1.9" in mail["Subject"]
+    assert change in body and "effective 10 December 2026" in body and "https://trust.example/account" in body
+    assert notify_subscribers(store, dataset, newer, mailer, "https://trust.example") == 0
+    [notified] = store.log(actions=["notified"])
+    assert (notified["document_id"], notified["version"]) == ("subprocessors", "1.9")
+
+    store.revoke(buyer.id, "sales")
+    dataset, newest = _release_with(project_copy, released, "subprocessors", "2.0", "Another change.")
+    assert notify_subscribers(store, dataset, newest, mailer, "https://trust.example") == 0
+
+
+def test_released_pack_verification_refuses_a_draft(project_copy):
+    from portal.pack import load_released_pack
+
+    data = project_copy.root / "data" / "documents.yaml"
+    data.write_text(data.read_text(encoding="utf-8").replace("status: released", "status: draft"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="draft"):
+        load_released_pack(project_copy, load_dataset(project_copy), today=dt.date(2026, 12, 3))
