@@ -426,3 +426,25 @@ def portal(c, port: int = 8762, password: str = ""):
 
     with _exits("portal", ConfigError):
         serve_portal(port=port, password=password)
+
+
+@task(
+    help={
+        "scenario": "scenario id from data/rehearsals.yaml, or several comma-separated (default: all)",
+        "store": "metering store the API runs on: sqlite (default) or redis",
+        "port": "port of the metering API on 127.0.0.1 (default: a free one)",
+    }
+)
+def rehearse(c, scenario="", store="sqlite", port=0):
+    """Rehearse paying tenants end to end on 127.0.0.1 and write the readiness report (handbook page and PDF)."""
+    from docskit.rehearsal.runner import rehearse as run_rehearsal
+    from docskit.rehearsal.scenarios import RehearsalInputError
+
+    with _exits("rehearse", RehearsalInputError):
+        outcome = run_rehearsal(_project(), scenario, store, int(port) or None)
+    for kind, path in outcome.files.items():
+        print(f"rehearse: {kind}: {path}")
+    if not outcome.passed:
+        failed = sum(1 for r in outcome.results if not r.passed)
+        raise Exit(f"rehearse: {failed} of {len(outcome.results)} scenarios failed; see the report", code=1)
+    print(f"rehearse: all {len(outcome.results)} scenarios passed in {outcome.seconds:.0f} s")

@@ -64,6 +64,7 @@ TEMPLATE_GLOBALS = [
     "docskit.incident.templating:SUPPORT_GLOBALS",
     "docskit.onboarding.view:HELPERS",
     "docskit.questionnaire.describe:QUESTIONNAIRE_GLOBALS",
+    "docskit.rehearsal.report:REHEARSAL_GLOBALS",
     "docskit.procurement.release:RELEASE_GLOBALS",
 ]
 

@@ -69,7 +69,9 @@ class PortalConfig:
         self.settings = self.settings or dict(self.dataset.internal["portal"])
         self.base_url = self.base_url.rstrip("/")
         if NDA_ID not in self.pack.documents:
-            raise ConfigError(f"pack {self.pack.version} has no {NDA_ID!r} document; add legal/nda.html.j2 to it")
+            raise ConfigError(
+                f"pack {self.pack.version} has no {NDA_ID!r} document; add legal/nda.html.j2 to it"
+            )
 
 
 def utc(ts: float | None) -> str:
@@ -139,7 +141,9 @@ class Portal:
             self.cookies.set(response, self.cookies.csrf, nonce)
         return response
 
-    def message(self, request: Request, title: str, detail: str, status: int = 200, **context) -> HTMLResponse:
+    def message(
+        self, request: Request, title: str, detail: str, status: int = 200, **context
+    ) -> HTMLResponse:
         return self.page(request, "message.html", status=status, title=title, detail=detail, **context)
 
     def redirect(self, url: str) -> RedirectResponse:
@@ -149,7 +153,9 @@ class Portal:
         """The posted form (fields as strings; lists for repeated names); PortalError when the CSRF check fails."""
         length = request.headers.get("content-length", "")
         if not length.isdigit() or int(length) > MAX_FORM_BYTES:
-            raise PortalError("Form too large", "A form of this portal is a few short fields. Send it again.", 413)
+            raise PortalError(
+                "Form too large", "A form of this portal is a few short fields. Send it again.", 413
+            )
         form = await request.form(max_files=0, max_fields=50)
         if not self.csrf.valid(request, str(form.get("csrf_token", ""))):
             raise Forbidden("Form expired or forged", "Reload the page and submit the form again.")
@@ -230,11 +236,17 @@ def public_routes(portal: Portal) -> list[Route]:
             company = clean_text("company", "Company", values["company"])
         except InvalidInput as bad:
             return portal.page(
-                request, "home.html", status=422, content=portal.content, errors={bad.field: bad.detail},
+                request,
+                "home.html",
+                status=422,
+                content=portal.content,
+                errors={bad.field: bad.detail},
                 values=values,
             )
         if not portal.request_limit.allow(ip):
-            raise TooManyRequests("Too many requests", "Too many requests from your network. Try again in an hour.")
+            raise TooManyRequests(
+                "Too many requests", "Too many requests from your network. Try again in an hour."
+            )
         buyer, created = await run_in_threadpool(store.request_access, email, name, company, ip)
         task = await run_in_threadpool(queue_link, buyer, created)
         response = portal.page(request, "sent.html", email=email)
@@ -247,11 +259,17 @@ def public_routes(portal: Portal) -> list[Route]:
             email = clean_email(_field(form, "email"))
         except InvalidInput as bad:
             return portal.page(
-                request, "home.html", status=422, content=portal.content, errors={"signin": bad.detail},
+                request,
+                "home.html",
+                status=422,
+                content=portal.content,
+                errors={"signin": bad.detail},
                 values={"signin": _field(form, "email")},
             )
         if not portal.request_limit.allow(client_ip(request)):
-            raise TooManyRequests("Too many requests", "Too many requests from your network. Try again in an hour.")
+            raise TooManyRequests(
+                "Too many requests", "Too many requests from your network. Try again in an hour."
+            )
         buyer = await run_in_threadpool(store.buyer_by_email, email)
         task = await run_in_threadpool(queue_link, buyer, False) if buyer else None
         response = portal.page(request, "sent.html", email=email)
@@ -275,7 +293,9 @@ def public_routes(portal: Portal) -> list[Route]:
 
     def check_attempts(request: Request) -> None:
         if not portal.attempt_limit.allow(client_ip(request)):
-            raise TooManyRequests("Too many attempts", "Too many sign-in attempts from your network. Try again later.")
+            raise TooManyRequests(
+                "Too many attempts", "Too many sign-in attempts from your network. Try again later."
+            )
 
     async def link_page(request: Request) -> Response:
         check_attempts(request)
@@ -301,7 +321,12 @@ def public_routes(portal: Portal) -> list[Route]:
         buyer = await portal.require_buyer(request)
         accepted = await run_in_threadpool(store.accepted_nda, buyer.id, portal.nda_version)
         return portal.page(
-            request, "nda.html", buyer=buyer, nda=portal.nda, nda_doc=pack.documents[NDA_ID], accepted=accepted,
+            request,
+            "nda.html",
+            buyer=buyer,
+            nda=portal.nda,
+            nda_doc=pack.documents[NDA_ID],
+            accepted=accepted,
             error="",
         )
 
@@ -311,8 +336,14 @@ def public_routes(portal: Portal) -> list[Route]:
         version = _field(form, "version")
         if _field(form, "accept") != "yes" or version != portal.nda_version:
             return portal.page(
-                request, "nda.html", status=422, buyer=buyer, nda=portal.nda, nda_doc=pack.documents[NDA_ID],
-                accepted=False, error="Tick the box to accept the agreement for your organisation, then confirm.",
+                request,
+                "nda.html",
+                status=422,
+                buyer=buyer,
+                nda=portal.nda,
+                nda_doc=pack.documents[NDA_ID],
+                accepted=False,
+                error="Tick the box to accept the agreement for your organisation, then confirm.",
             )
         if not await run_in_threadpool(store.accepted_nda, buyer.id, version):
             ua = request.headers.get("user-agent", "")
@@ -329,7 +360,12 @@ def public_routes(portal: Portal) -> list[Route]:
         granted = await run_in_threadpool(store.granted, buyer.id)
         subscribed = await run_in_threadpool(store.subscribed, buyer.id)
         return portal.page(
-            request, "account.html", buyer=buyer, accepted=accepted, granted=granted, subscribed=subscribed,
+            request,
+            "account.html",
+            buyer=buyer,
+            accepted=accepted,
+            granted=granted,
+            subscribed=subscribed,
             documents=list(pack.documents.values()),
         )
 
@@ -365,7 +401,15 @@ def public_routes(portal: Portal) -> list[Route]:
         elif doc.id not in store.granted(buyer.id):
             reason = f"Your access does not include {doc.title}. Ask your account owner."
         if reason:
-            store.audit("download_refused", buyer.email, buyer, document_id=doc.id, version=doc.version, ip=ip, detail=reason)
+            store.audit(
+                "download_refused",
+                buyer.email,
+                buyer,
+                document_id=doc.id,
+                version=doc.version,
+                ip=ip,
+                detail=reason,
+            )
             raise Forbidden("Not available to you yet", reason)
 
     async def download(request: Request) -> Response:
@@ -375,17 +419,32 @@ def public_routes(portal: Portal) -> list[Route]:
             buyer = await run_in_threadpool(portal.session_buyer, request)
             actor = buyer.email if buyer else "anonymous"
             await run_in_threadpool(
-                store.audit, "download", actor, buyer, document_id=doc.id, version=doc.version, ip=ip, detail="public"
+                store.audit,
+                "download",
+                actor,
+                buyer,
+                document_id=doc.id,
+                version=doc.version,
+                ip=ip,
+                detail="public",
             )
             data, filename = pack.public_bytes(doc), doc.file
         else:
             buyer = await run_in_threadpool(portal.session_record, request)
             if buyer is None:
-                raise Forbidden("Please sign in", f"{doc.title} is confidential: request access or sign in first.")
+                raise Forbidden(
+                    "Please sign in", f"{doc.title} is confidential: request access or sign in first."
+                )
             await run_in_threadpool(refuse, buyer, doc, ip)
             data, rendered = await portal.stamper.stamped(buyer, doc, portal.today())
             await run_in_threadpool(
-                store.audit, "download", buyer.email, buyer, document_id=doc.id, version=doc.version, ip=ip,
+                store.audit,
+                "download",
+                buyer.email,
+                buyer,
+                document_id=doc.id,
+                version=doc.version,
+                ip=ip,
                 detail="stamped, rendered" if rendered else "stamped, cached",
             )
             filename = f"{doc.id}-{doc.version}-{safe_name(buyer.recipient)}.pdf"
@@ -396,13 +455,19 @@ def public_routes(portal: Portal) -> list[Route]:
         )
 
     async def feed(request: Request) -> Response:
-        return Response(portal.content.feed_xml, media_type="application/atom+xml", headers={"Cache-Control": "max-age=300"})
+        return Response(
+            portal.content.feed_xml,
+            media_type="application/atom+xml",
+            headers={"Cache-Control": "max-age=300"},
+        )
 
     async def stylesheet(request: Request) -> Response:
         return Response(portal.css, media_type="text/css", headers={"Cache-Control": "max-age=300"})
 
     async def logo(request: Request) -> Response:
-        return Response(portal.content.logo_svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})
+        return Response(
+            portal.content.logo_svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"}
+        )
 
     return [
         Route("/", home),
@@ -432,7 +497,9 @@ def create_portal(config: PortalConfig, on_shutdown: Callable[[], None] | None =
     async def http_error(request: Request, exc: HTTPException) -> Response:
         titles = {404: "Page not found", 405: "Not allowed"}
         detail = "Check the address, or start again from the portal's home page."
-        return portal.message(request, titles.get(exc.status_code, "Request refused"), detail, exc.status_code)
+        return portal.message(
+            request, titles.get(exc.status_code, "Request refused"), detail, exc.status_code
+        )
 
     @asynccontextmanager
     async def lifespan(app):

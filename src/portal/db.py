@@ -253,4 +253,9 @@ def schema_version(engine: Engine) -> int:
     if not inspect(engine).has_table("schema_migrations"):
         return 0
     with engine.connect() as conn:
-        return conn.execute(select(schema_migrations.c.version).order_by(schema_migrations.c.version.desc())).scalar() or 0
+        return (
+            conn.execute(
+                select(schema_migrations.c.version).order_by(schema_migrations.c.version.desc())
+            ).scalar()
+            or 0
+        )

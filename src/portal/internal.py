@@ -39,8 +39,17 @@ def log_csv(rows: list[dict], utc) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(LOG_COLUMNS)
     for r in rows:
-        values = [utc(r["at"]), r["action"], r["actor"], r["email"], r["company"], r["document_id"], r["version"],
-                  r["ip"], r["detail"]]
+        values = [
+            utc(r["at"]),
+            r["action"],
+            r["actor"],
+            r["email"],
+            r["company"],
+            r["document_id"],
+            r["version"],
+            r["ip"],
+            r["detail"],
+        ]
         writer.writerow([spreadsheet_safe(str(v)) for v in values])
     return out.getvalue()
 
@@ -62,7 +71,9 @@ def routes(portal: Portal) -> list[Route]:
         if verified.get(key, 0) > time.monotonic():
             return user
         if not portal.attempt_limit.allow(f"staff:{client_ip(request)}"):
-            raise TooManyRequests("Too many attempts", "Too many sign-in attempts from your network. Try again later.")
+            raise TooManyRequests(
+                "Too many attempts", "Too many sign-in attempts from your network. Try again later."
+            )
         if store.check_staff(user, password):
             verified[key] = time.monotonic() + VERIFIED_FOR
             return user
@@ -97,7 +108,11 @@ def routes(portal: Portal) -> list[Route]:
 
         data = await run_in_threadpool(collect)
         return portal.page(
-            request, "internal/overview.html", user=user, gated=pack.gated, done=request.query_params.get("done", ""),
+            request,
+            "internal/overview.html",
+            user=user,
+            gated=pack.gated,
+            done=request.query_params.get("done", ""),
             **data,
         )
 
@@ -116,7 +131,9 @@ def routes(portal: Portal) -> list[Route]:
                 chosen = form.getlist("documents")
                 gated = {d.id for d in pack.gated}
                 if not chosen or not set(chosen) <= gated:
-                    raise InvalidInput("documents", "Choose at least one of the listed confidential documents.")
+                    raise InvalidInput(
+                        "documents", "Choose at least one of the listed confidential documents."
+                    )
                 await run_in_threadpool(store.approve, buyer_id, chosen, user)
                 subject = f"Your access to the {portal.company['short_name']} trust portal is approved"
                 body = (
@@ -159,12 +176,21 @@ def routes(portal: Portal) -> list[Route]:
     async def log_export(request: Request, user: str) -> Response:
         company, document = filters(request)
         rows = await run_in_threadpool(store.log, company, document)
-        await run_in_threadpool(store.audit, "log_exported", user, None, ip=client_ip(request),
-                                detail=f"company={company!r} document={document!r} rows={len(rows)}")
+        await run_in_threadpool(
+            store.audit,
+            "log_exported",
+            user,
+            None,
+            ip=client_ip(request),
+            detail=f"company={company!r} document={document!r} rows={len(rows)}",
+        )
         return Response(
             log_csv(rows, portal.env.globals["utc"]),
             media_type="text/csv; charset=utf-8",
-            headers={**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="trust-portal-access-log.csv"'},
+            headers={
+                **SECURITY_HEADERS,
+                "Content-Disposition": 'attachment; filename="trust-portal-access-log.csv"',
+            },
         )
 
     return [

@@ -38,11 +38,15 @@ class SmtpMailer:
         """The mailer PORTAL_SMTP_* configure; ConfigError when the host is missing or the port is not a number."""
         host = environ.get("PORTAL_SMTP_HOST", "")
         if not host:
-            raise ConfigError("set PORTAL_SMTP_HOST (and PORTAL_SMTP_PORT) to the SMTP server the portal sends through")
+            raise ConfigError(
+                "set PORTAL_SMTP_HOST (and PORTAL_SMTP_PORT) to the SMTP server the portal sends through"
+            )
         try:
             port = int(environ.get("PORTAL_SMTP_PORT", "25"))
         except ValueError:
-            raise ConfigError(f"PORTAL_SMTP_PORT must be a number, got {environ['PORTAL_SMTP_PORT']!r}") from None
+            raise ConfigError(
+                f"PORTAL_SMTP_PORT must be a number, got {environ['PORTAL_SMTP_PORT']!r}"
+            ) from None
         return cls(
             host,
             port,

@@ -32,7 +32,7 @@ class Outbox:
         self._controller: Controller | None = None
         self.port = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)

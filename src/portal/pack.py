@@ -63,7 +63,10 @@ class ReleasedPack:
         self.manifest = manifest
         self.version = manifest["pack"]["version"]
         self.effective_date = manifest["pack"]["effective_date"]
-        self.documents = {d["id"]: ReleasedDocument(**{k: d[k] for k in ReleasedDocument.__annotations__}) for d in manifest["documents"]}
+        self.documents = {
+            d["id"]: ReleasedDocument(**{k: d[k] for k in ReleasedDocument.__annotations__})
+            for d in manifest["documents"]
+        }
 
     @classmethod
     def from_result(cls, result: PackResult) -> ReleasedPack:
@@ -86,7 +89,9 @@ class ReleasedPack:
 
     def sections(self, doc_id: str) -> list[dict]:
         """The headings and text of a document's sections, as the pack build saved them."""
-        return json.loads((self.folder / "sections" / f"{doc_id}.json").read_text(encoding="utf-8"))["sections"]
+        return json.loads((self.folder / "sections" / f"{doc_id}.json").read_text(encoding="utf-8"))[
+            "sections"
+        ]
 
     @property
     def gated(self) -> list[ReleasedDocument]:

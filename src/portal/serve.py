@@ -94,8 +94,10 @@ def serve_portal(port: int = DEFAULT_PORT, password: str = "", project: Project 
     print(f"  public page:   http://127.0.0.1:{port}/")
     print(f"  internal view: http://127.0.0.1:{port}/internal  (user {STAFF_USER}, password {password})")
     if running.outbox is not None:
-        print(f"  mail:          local outbox on 127.0.0.1:{running.outbox.port}, printed here and saved in "
-              f"{project.rel(running.outbox.folder)}")
+        print(
+            f"  mail:          local outbox on 127.0.0.1:{running.outbox.port}, printed here and saved in "
+            f"{project.rel(running.outbox.folder)}"
+        )
     print(f"  subscribers told about new versions: {told}")
     print("Stop with Ctrl+C.", flush=True)
     try:

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
-from .db import audit_log, buyers, grants, magic_links, nda_acceptances, stamps, staff, subscriptions
+from .db import audit_log, buyers, grants, magic_links, nda_acceptances, staff, stamps, subscriptions
 
 PENDING, APPROVED, DENIED, REVOKED = "pending", "approved", "denied", "revoked"
 TOKEN_BYTES = 32
@@ -105,7 +105,9 @@ class PortalStore:
         """(company or document, downloads, distinct buyers, last download) for the access log summary."""
         key = audit_log.c[column]
         query = (
-            select(key, func.count(), func.count(func.distinct(audit_log.c.buyer_id)), func.max(audit_log.c.at))
+            select(
+                key, func.count(), func.count(func.distinct(audit_log.c.buyer_id)), func.max(audit_log.c.at)
+            )
             .where(audit_log.c.action == "download")
             .group_by(key)
             .order_by(key)
@@ -167,7 +169,9 @@ class PortalStore:
             conn.execute(grants.delete().where(grants.c.buyer_id == buyer_id))
             for doc in documents:
                 conn.execute(
-                    insert(grants).values(buyer_id=buyer_id, document_id=doc, granted_at=self.clock(), granted_by=by)
+                    insert(grants).values(
+                        buyer_id=buyer_id, document_id=doc, granted_at=self.clock(), granted_by=by
+                    )
                 )
             action = {APPROVED: "approve", DENIED: "deny", REVOKED: "revoke"}[status]
             self._audit(conn, action, by, buyer, detail=", ".join(documents))
@@ -187,7 +191,9 @@ class PortalStore:
 
     def granted(self, buyer_id: int) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(select(grants.c.document_id).where(grants.c.buyer_id == buyer_id)).scalars())
+            return set(
+                conn.execute(select(grants.c.document_id).where(grants.c.buyer_id == buyer_id)).scalars()
+            )
 
     # -- magic links ---------------------------------------------------------------------------------------
     def issue_link(self, buyer: Buyer, ttl_seconds: float) -> str:
@@ -309,7 +315,10 @@ class PortalStore:
                 return
             conn.execute(
                 insert(subscriptions).values(
-                    buyer_id=buyer.id, document_id=document_id, created_at=self.clock(), notified_version=version
+                    buyer_id=buyer.id,
+                    document_id=document_id,
+                    created_at=self.clock(),
+                    notified_version=version,
                 )
             )
             self._audit(conn, "subscribe", buyer.email, buyer, document_id=document_id, version=version)
@@ -326,7 +335,9 @@ class PortalStore:
 
     def subscribed(self, buyer_id: int) -> set[str]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(subscriptions.c.document_id).where(subscriptions.c.buyer_id == buyer_id))
+            rows = conn.execute(
+                select(subscriptions.c.document_id).where(subscriptions.c.buyer_id == buyer_id)
+            )
             return set(rows.scalars())
 
     def subscriptions(self) -> list[tuple[Buyer, str, str]]:
@@ -347,16 +358,22 @@ class PortalStore:
                 .where(and_(subscriptions.c.buyer_id == buyer.id, subscriptions.c.document_id == document_id))
                 .values(notified_version=version)
             )
-            self._audit(conn, "notified", "portal", buyer, document_id=document_id, version=version, detail=detail)
+            self._audit(
+                conn, "notified", "portal", buyer, document_id=document_id, version=version, detail=detail
+            )
 
     # -- staff ---------------------------------------------------------------------------------------------
     def set_staff_password(self, username: str, password: str) -> None:
         """Create the staff login or change its password (stored as an Argon2id hash)."""
         digest = self._hasher.hash(password)
         with self.engine.begin() as conn:
-            changed = conn.execute(update(staff).where(staff.c.username == username).values(password_hash=digest))
+            changed = conn.execute(
+                update(staff).where(staff.c.username == username).values(password_hash=digest)
+            )
             if not changed.rowcount:
-                conn.execute(insert(staff).values(username=username, password_hash=digest, created_at=self.clock()))
+                conn.execute(
+                    insert(staff).values(username=username, password_hash=digest, created_at=self.clock())
+                )
 
     def check_staff(self, username: str, password: str) -> bool:
         """Whether `password` is the staff login's; an unknown user costs the same hash check."""

@@ -15,7 +15,9 @@ MAX_NAME = 100
 MAX_EMAIL = 254
 # Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a stamp read as another name.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
 
 
 def clean_text(field: str, label: str, value: str) -> str:
@@ -23,7 +25,9 @@ def clean_text(field: str, label: str, value: str) -> str:
     printable characters; InvalidInput otherwise."""
     raw = value or ""
     if len(raw) > 4 * MAX_NAME or _BIDI_CONTROL.search(raw):
-        raise InvalidInput(field, f"{label}: use 1 to {MAX_NAME} printable characters, without direction controls.")
+        raise InvalidInput(
+            field, f"{label}: use 1 to {MAX_NAME} printable characters, without direction controls."
+        )
     try:
         text = clean_recipient(raw)
     except BuildFailed:

@@ -17,6 +17,7 @@ from portal.pack import load_released_pack
 from portal.store import PortalStore
 from tests.portal.helpers import STAFF, Clock, make_config
 
+
 @pytest.fixture(scope="session")
 def portal_project(tmp_path_factory) -> Project:
     return Project.at(REPO_ROOT, tmp_path_factory.mktemp("portal-build"))
@@ -63,7 +64,14 @@ def portal_factory(portal_project, portal_dataset, released, store, outbox, tmp_
 
     def make(**overrides) -> TestClient:
         config = make_config(
-            portal_project, portal_dataset, released, store, outbox, tmp_path, "https://testserver", **overrides
+            portal_project,
+            portal_dataset,
+            released,
+            store,
+            outbox,
+            tmp_path,
+            "https://testserver",
+            **overrides,
         )
         client = TestClient(create_portal(config), base_url="https://testserver")
         clients.append(client)

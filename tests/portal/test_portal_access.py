@@ -92,7 +92,9 @@ def test_the_answer_is_the_same_whether_or_not_an_address_is_known(client, outbo
     known = sign_in_request(client, "known@acme.example")
     unknown = sign_in_request(client, "nobody@acme.example")
     assert known.status_code == unknown.status_code == 200
-    assert without_tokens(known.text).replace("known@", "X@") == without_tokens(unknown.text).replace("nobody@", "X@")
+    assert without_tokens(known.text).replace("known@", "X@") == without_tokens(unknown.text).replace(
+        "nobody@", "X@"
+    )
     assert len(outbox.wait_for("known@acme.example", count=2)) == 2
     assert outbox.wait_for("nobody@acme.example", timeout=0.5) == []
     assert store.buyer_by_email("nobody@acme.example") is None
@@ -108,8 +110,13 @@ def test_revoked_buyers_get_the_same_answer_and_no_link(client, outbox, store):
 
 
 def test_links_per_address_are_limited_without_telling(portal_factory, outbox):
-    client = portal_factory(rate_limits={"requests_per_ip_per_hour": 50, "links_per_email_per_hour": 2,
-                                         "link_attempts_per_ip_per_hour": 50})
+    client = portal_factory(
+        rate_limits={
+            "requests_per_ip_per_hour": 50,
+            "links_per_email_per_hour": 2,
+            "link_attempts_per_ip_per_hour": 50,
+        }
+    )
     answers = [sign_in_request(client, "flood@acme.example") for _ in range(1)]
     answers += [request_access(client, "flood@acme.example") for _ in range(3)]
     assert {a.status_code for a in answers} == {200}
@@ -117,16 +124,26 @@ def test_links_per_address_are_limited_without_telling(portal_factory, outbox):
 
 
 def test_requests_per_network_are_limited(portal_factory, store):
-    client = portal_factory(rate_limits={"requests_per_ip_per_hour": 2, "links_per_email_per_hour": 5,
-                                         "link_attempts_per_ip_per_hour": 50})
+    client = portal_factory(
+        rate_limits={
+            "requests_per_ip_per_hour": 2,
+            "links_per_email_per_hour": 5,
+            "link_attempts_per_ip_per_hour": 50,
+        }
+    )
     codes = [request_access(client, f"n{i}@acme.example").status_code for i in range(3)]
     assert codes == [200, 200, 429]
     assert store.buyer_by_email("n2@acme.example") is None
 
 
 def test_guessing_links_is_limited(portal_factory):
-    client = portal_factory(rate_limits={"requests_per_ip_per_hour": 5, "links_per_email_per_hour": 5,
-                                         "link_attempts_per_ip_per_hour": 3})
+    client = portal_factory(
+        rate_limits={
+            "requests_per_ip_per_hour": 5,
+            "links_per_email_per_hour": 5,
+            "link_attempts_per_ip_per_hour": 3,
+        }
+    )
     codes = [client.get(f"/access/guess-{i}").status_code for i in range(4)]
     assert codes == [404, 404, 404, 429]
 
@@ -138,7 +155,9 @@ def test_session_and_csrf_cookies_are_secure_httponly_and_strict(client, outbox)
     for response, name in ((home, "__Host-portal_csrf"), (signed_in, "__Host-portal_session")):
         cookie = response.headers["set-cookie"]
         assert cookie.startswith(name + "=")
-        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+        assert (
+            "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+        )
 
 
 def test_a_request_without_its_csrf_token_changes_nothing(client, outbox, store):

@@ -74,7 +74,9 @@ def test_buyer_gets_a_stamped_pdf_after_link_nda_and_approval_and_nothing_once_r
     browser, server, outbox, store, released
 ):
     buyer_context, buyer_foreign = _context(browser)
-    staff_context, staff_foreign = _context(browser, http_credentials={"username": STAFF[0], "password": STAFF[1]})
+    staff_context, staff_foreign = _context(
+        browser, http_credentials={"username": STAFF[0], "password": STAFF[1]}
+    )
     page, staff = buyer_context.new_page(), staff_context.new_page()
 
     # 1. request access on the public page
@@ -84,7 +86,9 @@ def test_buyer_gets_a_stamped_pdf_after_link_nda_and_approval_and_nothing_once_r
     page.get_by_label("Work e-mail", exact=True).first.fill(EMAIL)
     page.get_by_label("Company").fill(COMPANY)
     page.get_by_role("button", name="Request access").click()
-    assert page.get_by_role("heading", name="Check your inbox").is_visible(), page.locator("main").inner_text()
+    assert page.get_by_role("heading", name="Check your inbox").is_visible(), page.locator(
+        "main"
+    ).inner_text()
 
     # 2. the e-mail arrives at the local SMTP server; follow its link
     mail = outbox.wait_for(EMAIL)

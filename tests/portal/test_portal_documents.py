@@ -65,7 +65,9 @@ def test_pages_load_nothing_from_another_host_and_send_a_strict_csp(client):
         response = client.get(path)
         assert "default-src 'none'" in response.headers["content-security-policy"]
         assert response.headers["x-frame-options"] == "DENY"
-        for tag, attr, value in re.findall(r"<(link|script|img|iframe)\b[^>]*?\b(href|src)=\"([^\"]*)\"", response.text):
+        for tag, _attr, value in re.findall(
+            r"<(link|script|img|iframe)\b[^>]*?\b(href|src)=\"([^\"]*)\"", response.text
+        ):
             assert not urlsplit(value).netloc, (path, tag, value)
         assert "<script" not in response.text
 
@@ -73,7 +75,7 @@ def test_pages_load_nothing_from_another_host_and_send_a_strict_csp(client):
 def test_feed_is_the_customer_sites_atom_feed(client, released):
     feed = client.get("/feed.xml")
     assert feed.headers["content-type"].startswith("application/atom+xml")
-    assert b"<feed xmlns=\"http://www.w3.org/2005/Atom\">" in feed.content
+    assert b'<feed xmlns="http://www.w3.org/2005/Atom">' in feed.content
     assert f"Non-Disclosure Agreement {released.documents['nda'].version}".encode() in feed.content
 
 
@@ -134,12 +136,17 @@ def test_a_stamp_names_the_buyer_on_every_page_and_is_rendered_once(client, outb
     assert store.stamp(buyer.id, SMALL_GATED, released.documents[SMALL_GATED].version)["pages"] == len(pages)
 
 
-def test_customer_domains_are_approved_when_they_accept_the_nda(client, outbox, store, released, portal_dataset):
+def test_customer_domains_are_approved_when_they_accept_the_nda(
+    client, outbox, store, released, portal_dataset
+):
     domain = portal_dataset.internal["portal"]["auto_approve_domains"][0]
     sign_in(client, outbox, f"it@{domain}", accept=False)
     buyer = store.buyer_by_email(f"it@{domain}")
     assert buyer.status == "pending"
-    client.post("/nda", data={"csrf_token": csrf(client), "accept": "yes", "version": released.documents["nda"].version})
+    client.post(
+        "/nda",
+        data={"csrf_token": csrf(client), "accept": "yes", "version": released.documents["nda"].version},
+    )
     buyer = store.buyer(buyer.id)
     assert buyer.status == "approved" and buyer.decided_by == f"auto-approve ({domain})"
     assert store.granted(buyer.id) == {d.id for d in released.gated}
@@ -150,17 +157,28 @@ def test_other_domains_wait_for_an_account_owner(client, outbox, store):
     assert store.buyer_by_email("someone@elsewhere.example").status == "pending"
 
 
-def test_the_nda_is_accepted_only_with_the_box_ticked_and_records_who_when_version_and_ip(client, outbox, store, released, clock):
+def test_the_nda_is_accepted_only_with_the_box_ticked_and_records_who_when_version_and_ip(
+    client, outbox, store, released, clock
+):
     sign_in(client, outbox, "nda@acme.example", accept=False)
     version = released.documents["nda"].version
     unticked = client.post("/nda", data={"csrf_token": csrf(client), "version": version})
     stale = client.post("/nda", data={"csrf_token": csrf(client), "accept": "yes", "version": "0.1"})
     assert unticked.status_code == stale.status_code == 422 and store.acceptances() == []
-    client.post("/nda", data={"csrf_token": csrf(client), "accept": "yes", "version": version},
-                headers={"user-agent": "Browser/1.0"})
+    client.post(
+        "/nda",
+        data={"csrf_token": csrf(client), "accept": "yes", "version": version},
+        headers={"user-agent": "Browser/1.0"},
+    )
     [record] = store.acceptances()
-    assert (record["email"], record["company"], record["nda_version"], record["accepted_at"], record["ip"],
-            record["user_agent"]) == ("nda@acme.example", "Acme Ltd", version, clock.now, "testclient", "Browser/1.0")
+    assert (
+        record["email"],
+        record["company"],
+        record["nda_version"],
+        record["accepted_at"],
+        record["ip"],
+        record["user_agent"],
+    ) == ("nda@acme.example", "Acme Ltd", version, clock.now, "testclient", "Browser/1.0")
     assert "Download it as a PDF" in client.get("/nda").text
 
 
@@ -169,11 +187,20 @@ def test_subscribing_needs_approval_and_is_logged(client, outbox, store, release
     refused = client.post("/subscriptions", data={"csrf_token": csrf(client), "document": "subprocessors"})
     assert refused.status_code == 403
     store.approve(store.buyer_by_email("sub@acme.example").id, [SMALL_GATED], "sales")
-    client.post("/subscriptions", data={"csrf_token": csrf(client), "document": "subprocessors", "action": "subscribe"})
+    client.post(
+        "/subscriptions",
+        data={"csrf_token": csrf(client), "document": "subprocessors", "action": "subscribe"},
+    )
     buyer = store.buyer_by_email("sub@acme.example")
     assert store.subscribed(buyer.id) == {"subprocessors"}
     unknown = client.post("/subscriptions", data={"csrf_token": csrf(client), "document": "nope"})
     assert unknown.status_code == 404
-    client.post("/subscriptions", data={"csrf_token": csrf(client), "document": "subprocessors", "action": "unsubscribe"})
+    client.post(
+        "/subscriptions",
+        data={"csrf_token": csrf(client), "document": "subprocessors", "action": "unsubscribe"},
+    )
     assert store.subscribed(buyer.id) == set()
-    assert [r["action"] for r in store.log(actions=["subscribe", "unsubscribe"])] == ["unsubscribe", "subscribe"]
+    assert [r["action"] for r in store.log(actions=["subscribe", "unsubscribe"])] == [
+        "unsubscribe",
+        "subscribe",
+    ]

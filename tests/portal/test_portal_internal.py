@@ -39,7 +39,10 @@ def test_staff_approve_a_pending_request_for_chosen_documents_and_the_buyer_is_t
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert store.buyer(buyer.id).status == "approved" and store.granted(buyer.id) == {SMALL_GATED, "architecture"}
+    assert store.buyer(buyer.id).status == "approved" and store.granted(buyer.id) == {
+        SMALL_GATED,
+        "architecture",
+    }
     mail = outbox.wait_for("wait@acme.example", count=2)[1]
     assert "approved" in mail["Subject"] and "/account" in mail.get_content()
     approve = store.log(actions=["approve"])[0]
@@ -51,9 +54,13 @@ def test_staff_forms_without_a_csrf_token_change_nothing(client, outbox, store):
     buyer = store.buyer_by_email("forge@acme.example")
     client.get("/")
     for action in ("approve", "deny", "revoke"):
-        response = client.post(f"/internal/buyers/{buyer.id}/{action}", data={"documents": [SMALL_GATED]}, auth=STAFF)
+        response = client.post(
+            f"/internal/buyers/{buyer.id}/{action}", data={"documents": [SMALL_GATED]}, auth=STAFF
+        )
         assert response.status_code == 403
-    assert store.buyer(buyer.id).status == "pending" and store.log(actions=["approve", "deny", "revoke"]) == []
+    assert (
+        store.buyer(buyer.id).status == "pending" and store.log(actions=["approve", "deny", "revoke"]) == []
+    )
 
 
 def test_denied_buyers_cannot_sign_in_and_actions_that_do_not_apply_change_nothing(client, outbox, store):
@@ -80,7 +87,7 @@ def test_revoking_stops_downloads_and_the_session_at_once(client, outbox, store,
 
 
 def test_access_log_per_company_and_per_document_and_its_csv(client, outbox, store, released):
-    approved(client, outbox, store, "log@acme.example", company="=HYPERLINK(\"http://x\")")
+    approved(client, outbox, store, "log@acme.example", company='=HYPERLINK("http://x")')
     client.get(url(released, SMALL_GATED))
     client.get(url(released, "dpa"))
     page = client.get("/internal/log", auth=STAFF).text
@@ -94,6 +101,14 @@ def test_access_log_per_company_and_per_document_and_its_csv(client, outbox, sto
     exported = client.get("/internal/log.csv", params={"company": '=HYPERLINK("http://x")'}, auth=STAFF)
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert [r["action"] for r in rows][::-1] == ["request", "link_sent", "sign_in", "nda_accepted", "approve", "download", "download"]
-    assert all(r["company"] == "'=HYPERLINK(\"http://x\")" for r in rows)
+    assert [r["action"] for r in rows][::-1] == [
+        "request",
+        "link_sent",
+        "sign_in",
+        "nda_accepted",
+        "approve",
+        "download",
+        "download",
+    ]
+    assert all(r["company"] == '\'=HYPERLINK("http://x")' for r in rows)
     assert store.log(actions=["log_exported"])[0]["actor"] == "sales"

@@ -15,20 +15,15 @@ from portal.errors import ConfigError
 from portal.mail import portal_mailer
 from portal.notify import notify_subscribers
 from portal.pack import ReleasedPack
-from portal.store import PortalStore
 
 
-def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_database(tmp_path):
+def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_database(tmp_path, monkeypatch):
+    import portal.db
+
     engine = open_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    first = MIGRATIONS[:1]
-    import portal.db as db
-
-    original = db.MIGRATIONS
-    db.MIGRATIONS = first
-    try:
+    with monkeypatch.context() as older_code:
+        older_code.setattr(portal.db, "MIGRATIONS", MIGRATIONS[:1])
         assert migrate(engine) == [1]
-    finally:
-        db.MIGRATIONS = original
     assert schema_version(engine) == 1
     assert migrate(engine) == [v for v, _, _ in MIGRATIONS[1:]]
     assert migrate(engine) == []
@@ -87,7 +82,9 @@ def _release_with(project_copy, released, doc_id: str, version: str, changes: st
     return load_dataset(project_copy), ReleasedPack(released.folder, manifest)
 
 
-def test_subscribers_get_the_change_summary_of_a_new_release_once(project_copy, released, store, outbox, portal_dataset):
+def test_subscribers_get_the_change_summary_of_a_new_release_once(
+    project_copy, released, store, outbox, portal_dataset
+):
     buyer, _ = store.request_access("subscriber@acme.example", "Sam Subscriber", "Acme Ltd", "127.0.0.1")
     store.approve(buyer.id, ["pentest-plan"], "sales")
     buyer = store.buyer(buyer.id)
@@ -116,6 +113,8 @@ def test_released_pack_verification_refuses_a_draft(project_copy):
     from portal.pack import load_released_pack
 
     data = project_copy.root / "data" / "documents.yaml"
-    data.write_text(data.read_text(encoding="utf-8").replace("status: released", "status: draft"), encoding="utf-8")
+    data.write_text(
+        data.read_text(encoding="utf-8").replace("status: released", "status: draft"), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="draft"):
         load_released_pack(project_copy, load_dataset(project_copy), today=dt.date(2026, 12, 3))

@@ -123,13 +123,29 @@ def macro_workbook(path: Path, questions: list[str]) -> None:
 
 
 def large_workbook(path: Path, rows: int) -> None:
-    """A workbook of `rows` question rows, written in streaming mode."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Export")
-    sheet.append(["ID", "Question", "Answer"])
-    for index in range(rows):
-        sheet.append([index, f"Do you encrypt customer data at rest in region {index}?", None])
-    workbook.save(path)
+    """A one-sheet workbook ('Export') of `rows` question rows below a header. The sheet XML is written directly,
+    as a database export would, which is much faster than openpyxl for this many rows."""
+    workbook = Workbook()
+    workbook.active.title = "Export"
+    workbook.active.append(["ID", "Question", "Answer"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    def cell(column: str, row: int, text: str) -> str:
+        return f'<c r="{column}{row}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    lines = [f'<row r="1">{cell("A", 1, "ID")}{cell("B", 1, "Question")}{cell("C", 1, "Answer")}</row>']
+    for row in range(2, rows + 2):
+        question = f"Do you encrypt customer data at rest in region {row}?"
+        lines.append(f'<row r="{row}">{cell("A", row, str(row))}{cell("B", row, question)}</row>')
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="A1:C{rows + 1}"/><sheetData>{"".join(lines)}</sheetData></worksheet>'
+    )
+    with zipfile.ZipFile(buffer) as plain, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as large:
+        for item in plain.infolist():
+            data = sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else plain.read(item.filename)
+            large.writestr(item, data)
 
 
 def header_fill(colour: str = "1F3864"):

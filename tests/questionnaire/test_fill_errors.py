@@ -207,3 +207,10 @@ def test_output_kind_must_match_the_input(filler, tmp_path):
 def test_missing_file_is_reported(filler, tmp_path):
     with pytest.raises(QuestionnaireError, match="no such file"):
         filler.fill(tmp_path / "absent.xlsx", tmp_path / "out.xlsx")
+
+
+def test_a_large_file_within_the_limit_is_read_whole(filler, tmp_path):
+    source = tmp_path / "export.xlsx"
+    large_workbook(source, 300)
+    report = filler.fill(source, tmp_path / "answered.xlsx")
+    assert len(report.rows) == 300

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from ..paths import REPO_ROOT
 from ..problems import BuildFailed, Problem
@@ -109,7 +109,8 @@ def default_thesaurus() -> Thesaurus:
 def _validated(path: Path, schema_path: Path) -> Mapping:
     record = yaml.safe_load(path.read_text(encoding="utf-8"))
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    errors = sorted(Draft202012Validator(schema).iter_errors(record), key=lambda e: list(e.absolute_path))
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     if errors:
         where = ".".join(str(p) for p in errors[0].absolute_path)
         raise BuildFailed([Problem(THESAURUS_FILE, errors[0].message, path=where, hint="see " + THESAURUS_SCHEMA)])

@@ -18,11 +18,18 @@ class Validations:
 
     def __init__(self, workbook: Workbook, sheet: Worksheet):
         self.workbook, self.sheet = workbook, sheet
-        self.rules = [dv for dv in sheet.data_validations.dataValidation if (dv.type or "any") in RESTRICTING]
+        self.rules = [
+            (dv, [r.bounds for r in dv.sqref.ranges])  # (min_col, min_row, max_col, max_row) of each range
+            for dv in sheet.data_validations.dataValidation
+            if (dv.type or "any") in RESTRICTING
+        ]
 
-    def rule_for(self, coordinate: str) -> DataValidation | None:
+    def rule_for(self, row: int, column: int) -> DataValidation | None:
         """The restricting rule covering a cell, if any."""
-        return next((dv for dv in self.rules if coordinate in dv.sqref), None)
+        for rule, ranges in self.rules:
+            if any(c1 <= column <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in ranges):
+                return rule
+        return None
 
     def choices(self, rule: DataValidation) -> list[str] | None:
         """A list rule's choices, inline or from the cells (or defined name) it refers to; None if unreadable."""

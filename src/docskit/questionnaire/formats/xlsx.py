@@ -33,7 +33,7 @@ from ..fill import (
     output_columns,
     save_atomically,
 )
-from ..spreadsheet import Layout, Table, is_empty, load_buyer_workbook, sheet_table
+from ..spreadsheet import Layout, Table, column_number, find_layout, is_empty, load_buyer_workbook, sheet_table
 from ..summary import flagged, histogram, status_counts, where
 from .validation import Validations
 
@@ -53,7 +53,7 @@ def fill_workbook(filler, source: Path, output: Path, options: FillOptions) -> F
     if all(is_empty(t) for t in tables.values()):
         raise QuestionnaireError(f"{source}: the workbook is empty: no sheet has any value")
     warnings: list[str] = []
-    tables = _with_calculated_questions(source, tables, warnings)
+    tables = _with_calculated_questions(source, tables, options, warnings)
     report = FillReport(source, output, filler.threshold(options), [], warnings=warnings)
     for name, table, layout in choose_tables(source, tables, options):
         sheet = workbook[name]
@@ -87,24 +87,34 @@ def _check_sizes(filler, source: Path) -> None:
 
 
 def _with_calculated_questions(
-    source: Path, tables: dict[str, Table], warnings: list[str]
+    source: Path, tables: dict[str, Table], options: FillOptions, warnings: list[str]
 ) -> dict[str, Table]:
-    """Formula cells read as the value Excel last calculated, so a question built by a formula is answered;
-    the formulas themselves stay in the answered copy. A formula without a stored value gets a warning."""
-    formulas = {
-        name: [(r, c) for r, line in enumerate(t.rows, 1) for c, v in enumerate(line, 1) if _is_formula(v)]
-        for name, t in tables.items()
-    }
+    """Formula cells of a question column read as the value Excel last calculated, so a question built by a
+    formula is answered; the formulas themselves stay in the answered copy. A formula without a stored value
+    (a file last saved by a program that does not calculate) is reported row by row."""
+    formulas: dict[str, list[tuple[int, int]]] = {}
+    for name, table in tables.items():
+        header_row = options.header_row
+        layout = find_layout(
+            table,
+            header_row,
+            column_number(options.question_column, table, header_row),
+            column_number(options.id_column, table, header_row),
+        )
+        if layout:
+            column = layout.question_column
+            rows = range(layout.header_row + 1, len(table.rows) + 1)
+            formulas[name] = [(r, column) for r in rows if _is_formula(table.value(r, column))]
     if not any(formulas.values()):
         return tables
     calculated = load_workbook(io.BytesIO(source.read_bytes()), data_only=True)
-    result = {}
-    for name, table in tables.items():
-        rows = [list(line) for line in table.rows]
-        for r, c in formulas[name]:
+    result = dict(tables)
+    for name, cells in formulas.items():
+        rows = [list(line) for line in tables[name].rows]
+        for r, c in cells:
             value = calculated[name].cell(r, c).value
             rows[r - 1][c - 1] = value
-            if value is None and _words(table.value(r, c)) >= 2:
+            if value is None:
                 warnings.append(
                     f"{name}!{get_column_letter(c)}{r} holds a formula with no calculated value (the file was "
                     "not last saved by Excel), so it was not read as a question; answer that row by hand"
@@ -115,10 +125,6 @@ def _with_calculated_questions(
 
 def _is_formula(value) -> bool:
     return isinstance(value, str) and value.startswith("=")
-
-
-def _words(value) -> int:
-    return len(str(value).split()) if value else 0
 
 
 def _write_headers(sheet: Worksheet, layout: Layout, columns: dict[str, int], report: FillReport) -> None:
