@@ -344,6 +344,7 @@ BENCHMARKS = {
     "metering": "benchmarks/bench_metering.py",
     "pdf": "benchmarks/bench_pdf.py",
     "questionnaire": "benchmarks/bench_questionnaire.py",
+    "portal": "benchmarks/bench_portal.py",
 }
 
 

@@ -392,13 +392,14 @@ def public_routes(portal: Portal) -> list[Route]:
     def refuse(buyer: Buyer, doc: ReleasedDocument, ip: str) -> None:
         """Raise Forbidden (and log the refusal) unless `buyer` may download `doc` now."""
         reason = ""
+        accepted, granted = store.entitlement(buyer.id, doc.id, portal.nda_version)
         if buyer.status in (DENIED, REVOKED):
             reason = f"Your access was {buyer.status}. Contact your account owner if you think this is wrong."
         elif buyer.status != APPROVED:
             reason = "Your request is waiting for approval by your account owner."
-        elif not store.accepted_nda(buyer.id, portal.nda_version):
+        elif not accepted:
             reason = f"Accept the Non-Disclosure Agreement (version {portal.nda_version}) first."
-        elif doc.id not in store.granted(buyer.id):
+        elif not granted:
             reason = f"Your access does not include {doc.title}. Ask your account owner."
         if reason:
             store.audit(

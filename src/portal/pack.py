@@ -131,6 +131,9 @@ class Stamper:
         self._documents: dict[str, PackDocument] = {}
         self._env = None
         self._locks: dict[tuple[int, str, str], asyncio.Lock] = {}
+        self._records: dict[
+            tuple[int, str, str], dict
+        ] = {}  # stamp records already read: no query per download
         self.renders = 0  # renders done by this process: the benchmark reads it
 
     def _source(self, doc_id: str) -> PackDocument:
@@ -146,9 +149,14 @@ class Stamper:
         return RenderJob(doc.id, printed.html, pdf_identifier(self.pack.version, source, stamp))
 
     def _cached(self, buyer: Buyer, doc: ReleasedDocument) -> bytes | None:
-        record = self.store.stamp(buyer.id, doc.id, doc.version)
+        """The stamp on disk if it is there and intact (its SHA-256 is the one recorded when it was made)."""
+        key = (buyer.id, doc.id, doc.version)
+        record = self._records.get(key)
         if record is None:
-            return None
+            record = self.store.stamp(*key)
+            if record is None:
+                return None
+            self._records[key] = record
         try:
             data = (self.folder / record["file"]).read_bytes()
         except OSError:
@@ -182,15 +190,15 @@ class Stamper:
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
         tmp.write_bytes(pdf.data)
         os.replace(tmp, target)
-        self.store.save_stamp(
-            {
-                "buyer_id": buyer.id,
-                "document_id": doc.id,
-                "version": doc.version,
-                "pack_version": self.pack.version,
-                "stamp_date": day,
-                "file": name,
-                "sha256": hashlib.sha256(pdf.data).hexdigest(),
-                "pages": pdf.pages,
-            }
-        )
+        record = {
+            "buyer_id": buyer.id,
+            "document_id": doc.id,
+            "version": doc.version,
+            "pack_version": self.pack.version,
+            "stamp_date": day,
+            "file": name,
+            "sha256": hashlib.sha256(pdf.data).hexdigest(),
+            "pages": pdf.pages,
+        }
+        self.store.save_stamp(record)
+        self._records[(buyer.id, doc.id, doc.version)] = record

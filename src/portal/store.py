@@ -189,6 +189,22 @@ class PortalStore:
         """Revoke an approved buyer: every grant goes, downloads and sign-ins stop at once."""
         return self._decide(buyer_id, REVOKED, by, (APPROVED, PENDING))
 
+    def entitlement(self, buyer_id: int, document_id: str, nda_version: str) -> tuple[bool, bool]:
+        """(accepted this NDA version, granted this document) in one query: what a download checks."""
+        accepted = (
+            select(nda_acceptances.c.id)
+            .where(and_(nda_acceptances.c.buyer_id == buyer_id, nda_acceptances.c.nda_version == nda_version))
+            .exists()
+        )
+        granted = (
+            select(grants.c.buyer_id)
+            .where(and_(grants.c.buyer_id == buyer_id, grants.c.document_id == document_id))
+            .exists()
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(select(accepted.label("accepted"), granted.label("granted"))).one()
+        return bool(row.accepted), bool(row.granted)
+
     def granted(self, buyer_id: int) -> set[str]:
         with self.engine.connect() as conn:
             return set(

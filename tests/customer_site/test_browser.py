@@ -67,13 +67,19 @@ def test_navigation_reaches_each_quickstart(page, site_url, connectors):
         assert page.url.rstrip("/").endswith(connector["page"].removesuffix(".md"))
 
 
+# Material's search box and results, or Zensical's (a button opening a dialog with a combobox and a listbox).
+SEARCH_OPENER = "label.md-search__icon, .md-search__input, button.md-search__button"
+SEARCH_BOX = "input.md-search__input, dialog input[role=combobox]"
+SEARCH_RESULTS = ".md-search-result__item a.md-search-result__link, ol[role=listbox] a[role=option]"
+
+
 def search(page, site_url, query: str):
-    """Type into Material's search box key by key (fill() does not trigger search); return result links."""
+    """Type into the search box key by key (fill() does not trigger search); return result links."""
     page.goto(site_url)
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    box = page.locator("input.md-search__input")
+    page.locator(SEARCH_OPENER).first.click()
+    box = page.locator(SEARCH_BOX)
     box.press_sequentially(query, delay=40)
-    results = page.locator(".md-search-result__item a.md-search-result__link")
+    results = page.locator(SEARCH_RESULTS)
     results.first.wait_for(timeout=10000)
     # Results re-render while the search worker catches up with the last keystrokes: read them all at once,
     # and only once two reads in a row agree.

@@ -23,7 +23,7 @@ NO_QUESTIONS = ["Are admin ports such as SSH or RDP exposed to the internet?"]
 NA_QUESTIONS = ["Does the vendor carry cyber liability insurance?"]
 UNANSWERABLE = ["What is your favourite colour?", "Do you sponsor local sports teams?"]
 MIXED = YES_QUESTIONS + NO_QUESTIONS + NA_QUESTIONS + UNANSWERABLE
-VBA_PROJECT = bytes.fromhex("D0CF11E0A1B11AE1") + b"Attribute VB_Name = \"ThisWorkbook\"" * 20
+VBA_PROJECT = bytes.fromhex("D0CF11E0A1B11AE1") + b'Attribute VB_Name = "ThisWorkbook"' * 20
 
 
 def dropdown_workbook(path: Path, questions: list[str], choices: list[str], source: str = "inline") -> int:
@@ -110,7 +110,8 @@ def macro_workbook(path: Path, questions: list[str]) -> None:
                     b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
                     b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
                 ).replace(
-                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>'
+                    b"</Types>",
+                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>',
                 )
             if item.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace(
@@ -144,7 +145,9 @@ def large_workbook(path: Path, rows: int) -> None:
     )
     with zipfile.ZipFile(buffer) as plain, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as large:
         for item in plain.infolist():
-            data = sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else plain.read(item.filename)
+            data = (
+                sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else plain.read(item.filename)
+            )
             large.writestr(item, data)
 
 
@@ -175,8 +178,10 @@ def word_questionnaire(
         run = cells[1].paragraphs[0].add_run(question)
         run.font.name, run.font.size = "Arial", Pt(10)
         # The answer cell's empty paragraph carries the buyer's chosen answer font in its paragraph mark.
-        mark = parse_xml(f'<w:pPr {nsdecls("w")}><w:rPr><w:rFonts w:ascii="Georgia" w:hAnsi="Georgia"/>'
-                         '<w:sz w:val="22"/></w:rPr></w:pPr>')
+        mark = parse_xml(
+            f'<w:pPr {nsdecls("w")}><w:rPr><w:rFonts w:ascii="Georgia" w:hAnsi="Georgia"/>'
+            '<w:sz w:val="22"/></w:rPr></w:pPr>'
+        )
         cells[2].paragraphs[0]._p.insert(0, mark)
         if dropdown:
             cells[2]._tc.remove(cells[2].paragraphs[0]._p)
@@ -188,7 +193,7 @@ def word_questionnaire(
 def _dropdown_control(choices: list[str]):
     items = "".join(f'<w:listItem w:displayText="{c}" w:value="{c}"/>' for c in choices)
     return parse_xml(
-        f'<w:sdt {nsdecls("w")}><w:sdtPr><w:showingPlcHdr/><w:dropDownList>'
+        f"<w:sdt {nsdecls('w')}><w:sdtPr><w:showingPlcHdr/><w:dropDownList>"
         f'<w:listItem w:displayText="Choose an item." w:value=""/>{items}</w:dropDownList></w:sdtPr>'
         '<w:sdtContent><w:p><w:r><w:rPr><w:rStyle w:val="PlaceholderText"/></w:rPr><w:t>Choose an item.</w:t>'
         "</w:r></w:p></w:sdtContent></w:sdt>"

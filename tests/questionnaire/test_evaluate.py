@@ -11,14 +11,21 @@ from rapidfuzz import fuzz, process
 
 from docskit.questionnaire import evaluate
 from docskit.questionnaire.errors import QuestionnaireError
-from docskit.questionnaire.evaluate import Outcome, Row, calibrate, leave_one_corpus_out, load_corpora, outcomes
+from docskit.questionnaire.evaluate import (
+    Outcome,
+    Row,
+    calibrate,
+    leave_one_corpus_out,
+    load_corpora,
+    outcomes,
+)
 from docskit.questionnaire.matcher import Match
 
 CORPORA = Path(__file__).parent / "corpora"
 
 # Questions the bank answers confidently and right (checked below), in words of our own.
 RIGHT = [
-    ("Is MFA mandatory for every engineer who can reach production?", "iam-13"),
+    ("Is two-factor authentication enforced for your employees?", "iam-13"),
     ("Is customer data encrypted while stored on disk?", "cek-03"),
     ("Do you support single sign-on with SAML?", "iam-15"),
     ("Are company laptops protected with full disk encryption?", "uem-06"),
@@ -40,7 +47,9 @@ def _write_corpus(folder: Path, name: str, rows: list[tuple[str, object]], **ext
 
 @pytest.fixture
 def corpus_folder(tmp_path):
-    (tmp_path / evaluate.SCHEMA_FILE).write_text((CORPORA / evaluate.SCHEMA_FILE).read_text(), encoding="utf-8")
+    (tmp_path / evaluate.SCHEMA_FILE).write_text(
+        (CORPORA / evaluate.SCHEMA_FILE).read_text(), encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -54,9 +63,15 @@ def test_calibration_uses_only_the_training_corpora(filler, corpus_folder):
     _write_corpus(corpus_folder, "alpha", RIGHT)
     _write_corpus(corpus_folder, "beta", RIGHT)
     _write_corpus(corpus_folder, "gamma", RIGHT)
-    honest = {r.corpus.name: r.threshold for r in leave_one_corpus_out(filler.matcher, load_corpora(corpus_folder, filler.bank))}
+    honest = {
+        r.corpus.name: r.threshold
+        for r in leave_one_corpus_out(filler.matcher, load_corpora(corpus_folder, filler.bank))
+    }
     _write_corpus(corpus_folder, "gamma", [(q, "grc-01") for q, _ in RIGHT])  # every gamma label now wrong
-    skewed = {r.corpus.name: r.threshold for r in leave_one_corpus_out(filler.matcher, load_corpora(corpus_folder, filler.bank))}
+    skewed = {
+        r.corpus.name: r.threshold
+        for r in leave_one_corpus_out(filler.matcher, load_corpora(corpus_folder, filler.bank))
+    }
     assert skewed["gamma"] == honest["gamma"]
     assert skewed["alpha"] > honest["alpha"] and skewed["beta"] > honest["beta"]
 
@@ -131,7 +146,9 @@ def test_no_answered_row_carries_the_opposite_of_its_labelled_answer(filler):
 
 def test_an_unknown_bank_id_in_a_corpus_is_refused_naming_the_row(filler, corpus_folder):
     _write_corpus(corpus_folder, "alpha", [*RIGHT, ("Is there a DMZ?", "ivs-99")])
-    with pytest.raises(QuestionnaireError, match=r"alpha\.yaml: questions\[4\]\.bank: unknown bank id ivs-99"):
+    with pytest.raises(
+        QuestionnaireError, match=r"alpha\.yaml: questions\[4\]\.bank: unknown bank id ivs-99"
+    ):
         load_corpora(corpus_folder, filler.bank)
 
 

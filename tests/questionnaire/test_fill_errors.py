@@ -137,7 +137,11 @@ BAD_INPUTS = [
     ("macros.docm", _macro_word, "macro-enabled Word documents are not filled; save a copy as .docx"),
     ("renamed.docx", _word_renamed_text, "is not a valid .docx file"),
     ("no-tables.docx", _word_without_tables, "the document has no table with text"),
-    ("no-answer-column.docx", _word_without_answer_column, "Table 1 has questions but no empty answer column"),
+    (
+        "no-answer-column.docx",
+        _word_without_answer_column,
+        "Table 1 has questions but no empty answer column",
+    ),
     ("export.xlsx", _oversized_workbook, "'Export' has 50,001 rows, more than the 5,000 a fill reads"),
     ("export.csv", _oversized_csv, "'export.csv' has 50,001 rows, more than the 5,000 a fill reads"),
 ]

@@ -103,7 +103,10 @@ def test_every_sheet_with_questions_is_answered_in_one_run(filler, tmp_path):
     workbook = load_workbook(output)
     assert workbook.sheetnames == ["Cover", "Security", "Privacy", SUMMARY_SHEET]
     assert workbook["Privacy"].cell(2, 3).value in ("Yes", "No", "N/A")
-    assert "3 questions from sheet 'Security'" in report.summary() and "1 question from sheet 'Privacy'" in report.summary()
+    assert (
+        "3 questions from sheet 'Security'" in report.summary()
+        and "1 question from sheet 'Privacy'" in report.summary()
+    )
 
 
 def test_the_sheet_option_answers_one_sheet_only(filler, tmp_path):
@@ -154,7 +157,9 @@ def test_each_answered_row_names_its_bank_id_confidence_evidence_and_status(fill
             assert bank_id == row.match.answer_id and evidence  # a document title, e.g. "Security Overview"
 
 
-def test_the_summary_sheet_counts_rows_shows_the_histogram_and_lists_flagged_rows_with_owners(filler, tmp_path):
+def test_the_summary_sheet_counts_rows_shows_the_histogram_and_lists_flagged_rows_with_owners(
+    filler, tmp_path
+):
     path, output = tmp_path / "buyer.xlsx", tmp_path / "answered.xlsx"
     dropdown_workbook(path, MIXED, BUYER_CHOICES)
     report = filler.fill(path, output)

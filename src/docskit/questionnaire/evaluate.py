@@ -79,7 +79,9 @@ def load_corpora(folder: Path | str, bank: Bank) -> list[Corpus]:
     folder = Path(folder)
     schema_path = folder / SCHEMA_FILE
     if not schema_path.is_file():
-        raise QuestionnaireError(f"{schema_path}: the corpus schema is missing; restore it from version control")
+        raise QuestionnaireError(
+            f"{schema_path}: the corpus schema is missing; restore it from version control"
+        )
     validator = Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
     ids = set(bank.by_id())
     corpora = [_load_corpus(path, validator, ids) for path in sorted(folder.glob("*.yaml"))]
@@ -88,7 +90,9 @@ def load_corpora(folder: Path | str, bank: Bank) -> list[Corpus]:
     names = [c.name for c in corpora]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise QuestionnaireError(f"{folder}: corpus names used twice: {', '.join(duplicates)}; give each its own")
+        raise QuestionnaireError(
+            f"{folder}: corpus names used twice: {', '.join(duplicates)}; give each its own"
+        )
     return corpora
 
 

@@ -130,7 +130,7 @@ def propose(
             continue
         taken[new.id] = {_norm(row.question)}
         learned.proposals.append(Proposal(row.where, kind, new.id, row.question, reason))
-    learned.diff, learned.files = unified_diff(list(edits.values()), project.root)
+    learned.diff, learned.files = unified_diff(sorted(edits.values(), key=lambda e: e.path), project.root)
     return learned
 
 

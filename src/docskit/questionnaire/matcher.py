@@ -207,7 +207,10 @@ class Matcher:
             # Answers whose polarity or subject contradicts the question are no candidates at all (meaning.py).
             constraints = [self.rules.constraint(questions[i]) for i in scored]
             allowed = np.stack(
-                [c.allowed if c.allowed is not None else np.ones(len(self._ids), dtype=bool) for c in constraints]
+                [
+                    c.allowed if c.allowed is not None else np.ones(len(self._ids), dtype=bool)
+                    for c in constraints
+                ]
             )
             combined = np.where(allowed, combined, 0.0)
             top_two = np.argsort(-combined, axis=1)[:, :2]
@@ -234,7 +237,13 @@ class Matcher:
                 runner_up = self._ids[second] if second != best else None
                 value, reason = (constraints[row].inverted or {}).get(best, (None, ""))
                 results[i] = Match(
-                    self._ids[best], round(confidence, 1), "text", runner_up, agreed, value, reason,
+                    self._ids[best],
+                    round(confidence, 1),
+                    "text",
+                    runner_up,
+                    agreed,
+                    value,
+                    reason,
                     constraints[row].kind,
                 )
         return results

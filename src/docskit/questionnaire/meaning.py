@@ -113,7 +113,9 @@ def _validated(path: Path, schema_path: Path) -> Mapping:
     errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     if errors:
         where = ".".join(str(p) for p in errors[0].absolute_path)
-        raise BuildFailed([Problem(THESAURUS_FILE, errors[0].message, path=where, hint="see " + THESAURUS_SCHEMA)])
+        raise BuildFailed(
+            [Problem(THESAURUS_FILE, errors[0].message, path=where, hint="see " + THESAURUS_SCHEMA)]
+        )
     return record
 
 
@@ -168,15 +170,21 @@ class MeaningRules:
                 # "May X happen?" cannot take the Yes of a control; a control that prevents the very thing asked
                 # about answers it, inverted.
                 if answer_polarity == CONTROL and shared:
-                    inverted[i] = ("No", f"inverted: the question asks whether {_cue(shared)} is allowed; "
-                                   f"{self._ids[i]} says it is prevented")
+                    inverted[i] = (
+                        "No",
+                        f"inverted: the question asks whether {_cue(shared)} is allowed; "
+                        f"{self._ids[i]} says it is prevented",
+                    )
                 else:
                     allowed[i] = False
             elif polarity == CONTROL and answer_polarity == RISK:
                 # "Is X prevented?" cannot take the No of "Does X happen?", unless that answer is about X itself.
                 if shared and value == "No":
-                    inverted[i] = ("Yes", f"inverted: the question asks whether {_cue(shared)} is prevented; "
-                                   f"{self._ids[i]} says it does not happen")
+                    inverted[i] = (
+                        "Yes",
+                        f"inverted: the question asks whether {_cue(shared)} is prevented; "
+                        f"{self._ids[i]} says it does not happen",
+                    )
                 else:
                     allowed[i] = False
 

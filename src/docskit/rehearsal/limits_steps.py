@@ -149,7 +149,7 @@ def load_contract(run: ScenarioRun) -> None:
         "The kit's metering configuration loads through PUT /v1/tenants/{tenant}/contract",
         first.status_code == 201 and got == promised,
         f"HTTP {first.status_code}; limits in force "
-        + ", ".join(f"{d} {v[0]:g} ({v[1]})" for d, v in got.items()),
+        + ", ".join(f"{d} {v[0]:,g} ({v[1]})" for d, v in got.items()),
         "src/metering/kitload.py, src/metering/api.py (put_contract)",
     )
     who = [(h.get("changed_by"), h.get("reason")) for h in history]
@@ -160,7 +160,7 @@ def load_contract(run: ScenarioRun) -> None:
         and again.json().get("changed") is False
         and len(history) == 1
         and all(who[0]),
-        f"second PUT HTTP {again.status_code} changed={again.json().get('changed')}; "
+        f"second PUT HTTP {again.status_code} changed={str(again.json().get('changed')).lower()}; "
         f"{len(history)} history entry: by {who[0][0] if who else '?'}, reason '{who[0][1] if who else '?'}'",
         "src/metering/kitload.py (load_kit_contract)",
     )
@@ -221,9 +221,9 @@ def drive_concurrency(run: ScenarioRun) -> None:
     in_use = _usage(run, dim.id)
     run.record(
         ITEM,
-        f"Concurrent runs: {limit:g} runs hold a slot, none more",
+        f"Concurrent runs: {limit:,g} runs hold a slot, none more",
         status == "200" and statuses[200] == limit - 1 and in_use == (limit + 1 if mode == "bill" else limit),
-        f"worker admitted HTTP {status}; {statuses[200]} more admitted HTTP 200; {in_use:g} of {limit:g} slots in use",
+        f"worker admitted HTTP {status}; {statuses[200]} more admitted HTTP 200; {in_use:,g} of {limit:,g} slots in use",
         WHERE_ENGINE,
     )
     _record_answer(run, "Concurrent runs", over, mode, CONCURRENCY)
@@ -296,7 +296,7 @@ def drive_rate(run: ScenarioRun) -> None:
     stated = _policy_limit(first_ok, dim.id) if first_ok is not None else None
     run.record(
         ITEM,
-        f"Runs per minute: at most the burst of {burst} plus {limit:g} per minute are admitted",
+        f"Runs per minute: at most the burst of {burst} plus {limit:,g} per minute are admitted",
         over is not None and admitted <= bound and stated == limit,
         f"{admitted} admitted in {elapsed:.2f} s (at most {math.floor(bound)}), call {calls} refused; "
         f"RateLimit-Policy states q={stated}",
@@ -339,13 +339,13 @@ def drive_writes(run: ScenarioRun) -> None:
         stated = _policy_limit(answers[0], f"{dim.id}.{connector}")
         run.record(
             ITEM,
-            f"Writes into {connector}: reservations up to the daily cap of {limit:g} are admitted, a retry counts once",
+            f"Writes into {connector}: reservations up to the daily cap of {limit:,g} are admitted, a retry counts once",
             all(r.status_code == 200 for r in answers)
             and replay.json().get("replayed") is True
             and used == limit
             and stated == limit,
-            f"reserved {' + '.join(f'{a:g}' for a in amounts)} (HTTP {', '.join(str(r.status_code) for r in answers)}); "
-            f"retry of key {connector}-0 replayed={replay.json().get('replayed')}; used {used:g} of {limit:g}; "
+            f"reserved {' + '.join(f'{a:,g}' for a in amounts)} (HTTP {', '.join(str(r.status_code) for r in answers)}); "
+            f"retry of key {connector}-0 replayed={str(replay.json().get('replayed')).lower()}; used {used:,g} of {limit:,g}; "
             f"RateLimit-Policy states q={stated}",
             WHERE_ENGINE,
         )
@@ -361,7 +361,7 @@ def drive_writes(run: ScenarioRun) -> None:
             f"Writes into {connector}: nothing admitted over the cap"
             + (" unbilled" if mode == "bill" else ""),
             after == expected,
-            f"used {after:g} of {limit:g} after the call over the cap"
+            f"used {after:,g} of {limit:,g} after the call over the cap"
             + (
                 f" (overage {over.json()['decisions'][0].get('overage', 0):g} billed)"
                 if mode == "bill"
@@ -398,9 +398,9 @@ def drive_indexed(run: ScenarioRun) -> None:
         answers.append(api.put(f"/v1/tenants/{tenant}/gauges/{dim.id}", json={"value": level}))
     run.record(
         ITEM,
-        f"{dim.name}: the index grows to its cap of {limit:g} {dim.unit}",
+        f"{dim.name}: the index grows to its cap of {limit:,g} {dim.unit}",
         all(r.status_code == 200 for r in answers) and _usage(run, dim.id) == limit,
-        f"gauge set to {', '.join(f'{v:g}' for v in levels)} {dim.unit} "
+        f"gauge set to {', '.join(f'{v:,g}' for v in levels)} {dim.unit} "
         f"(HTTP {', '.join(str(r.status_code) for r in answers)})",
         WHERE_ENGINE,
     )
@@ -411,7 +411,7 @@ def drive_indexed(run: ScenarioRun) -> None:
         ITEM,
         f"{dim.name}: nothing indexed over the cap" + (" unbilled" if mode == "bill" else ""),
         after == (limit + 1 if mode == "bill" else limit),
-        f"{after:g} of {limit:g} {dim.unit} after indexing 1 {dim.unit} more",
+        f"{after:,g} of {limit:,g} {dim.unit} after indexing 1 {dim.unit} more",
         WHERE_ENGINE,
     )
     _driven(run, dim.id)

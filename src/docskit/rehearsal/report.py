@@ -39,8 +39,10 @@ def scenario_options(context: Mapping, s: Scenario) -> list[tuple[str, str]]:
     keys = {**_names(context, "key_modes"), **_names(context, "key_providers")}
     connectors = _names(context, "connectors")
     plans = _names(context, "plans")
-    terms = [f"{dim} add-on +{n:,}" for dim, n in s.addons.items()]
-    terms += [f"{dim} overage: {mode}" for dim, mode in s.overage.items()]
+    dims = {d["id"]: d["name"] for d in context["capacity_unit"]["dimensions"]}
+    modes = {m["id"]: m["name"] for m in context["overage"]["modes"]}
+    terms = [f"{dims[dim]}: add-on of {n:,}" for dim, n in s.addons.items()]
+    terms += [f"{dims[dim]}: {modes[mode]}" for dim, mode in s.overage.items()]
     cus = f"{s.cus} CUs" if s.cus else "minimum CUs"
     return [
         ("Region", _names(context, "regions")[s.expect["region"]]),
@@ -51,6 +53,12 @@ def scenario_options(context: Mapping, s: Scenario) -> list[tuple[str, str]]:
         ("Plan", f"{plans[s.plan]}, {cus}"),
         ("Contract terms", "; ".join(terms) or "the plan's defaults"),
     ]
+
+
+def short_commit(commit: str) -> str:
+    """A commit id as people quote it: 12 characters, with '+dirty' kept when the tree had changes."""
+    sha, _, dirty = commit.partition("+")
+    return sha[:12] + (f"+{dirty}" if dirty else "")
 
 
 def build_report(project: Project, dataset: DataSet, rehearsals: Rehearsals, outcome) -> dict:
@@ -67,7 +75,7 @@ def build_report(project: Project, dataset: DataSet, rehearsals: Rehearsals, out
     return {
         "title": "Paying-tenant readiness report",
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": source_commit(project),
+        "commit": short_commit(source_commit(project)),
         "store": outcome.store,
         "seconds": round(outcome.seconds, 1),
         "gate": rehearsals.gate,

@@ -189,7 +189,7 @@ def _write_row(filler, grid, columns: dict[str, int], result: RowResult, report:
     )
     if values.get("evidence"):
         mark += f" · Evidence: {values['evidence']}"
-    run = _write_text(text_cell, mark)
+    run = _write_text(text_cell, mark, own_paragraph=True)  # the cell's first line stays the SE's to type in
     run.font.size, run.font.color.rgb = Pt(7), MARK_COLOUR
     if result.status != ANSWERED:
         for shaded in (answer_cell, description_cell):
@@ -197,12 +197,12 @@ def _write_row(filler, grid, columns: dict[str, int], result: RowResult, report:
                 _shade(shaded, SHADING[result.status])
 
 
-def _write_text(cell: _Cell, text: str):
-    """Write `text` into the cell's empty first paragraph, else a new paragraph formatted like the first one;
-    the run takes the paragraph mark's character formatting, as if typed there in Word."""
+def _write_text(cell: _Cell, text: str, own_paragraph: bool = False):
+    """Write `text` into the cell's empty first paragraph (unless `own_paragraph`), else a new paragraph formatted
+    like the first one; the run takes the paragraph mark's character formatting, as if typed there in Word."""
     paragraphs = cell.paragraphs
     first = paragraphs[0] if paragraphs else cell.add_paragraph()
-    if not "".join(p.text for p in paragraphs).strip() and not first.runs:
+    if not own_paragraph and not "".join(p.text for p in paragraphs).strip() and not first.runs:
         paragraph = first
     else:
         paragraph = cell.add_paragraph()

@@ -33,7 +33,15 @@ from ..fill import (
     output_columns,
     save_atomically,
 )
-from ..spreadsheet import Layout, Table, column_number, find_layout, is_empty, load_buyer_workbook, sheet_table
+from ..spreadsheet import (
+    Layout,
+    Table,
+    column_number,
+    find_layout,
+    is_empty,
+    load_buyer_workbook,
+    sheet_table,
+)
 from ..summary import flagged, histogram, status_counts, where
 from .validation import Validations
 
@@ -42,7 +50,14 @@ UNMATCHED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 SUMMARY_SHEET = "Answer summary"
 # Widths (in characters) of the columns the fill adds after the buyer's.
-NEW_COLUMN_WIDTHS = {"answer": 12, "description": 60, "bank_id": 16, "confidence": 17, "evidence": 32, "status": 14}
+NEW_COLUMN_WIDTHS = {
+    "answer": 12,
+    "description": 60,
+    "bank_id": 16,
+    "confidence": 17,
+    "evidence": 32,
+    "status": 14,
+}
 
 
 def fill_workbook(filler, source: Path, output: Path, options: FillOptions) -> FillReport:
@@ -161,7 +176,7 @@ def _write_row(filler, sheet, validations: Validations, part: SheetFill, result:
             if _is_formula(cell.value):
                 report.warnings.append(f"{sheet.title}!{cell.coordinate} holds a formula; kept as it is")
             continue
-        if key != "answer" and validations.rule_for(cell.coordinate):
+        if key != "answer" and validations.rule_for(cell.row, cell.column):
             report.warnings.append(
                 f"{sheet.title}!{cell.coordinate} has a data validation rule; the {key.replace('_', ' ')} "
                 "was not written there"
@@ -179,7 +194,7 @@ def _allowed_answer(
 ) -> str | None:
     """The answer as the cell's validation allows it; None (and the row flagged) when nothing allowed is safe."""
     cell = sheet.cell(result.row, column)
-    rule = validations.rule_for(cell.coordinate)
+    rule = validations.rule_for(cell.row, cell.column)
     if rule is None:
         return answer
     if rule.type != "list":
