@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -72,10 +73,14 @@ def _linkchecker(
     # Run as root, linkchecker drops to user `nobody`: its config must be world-readable.
     with tempfile.TemporaryDirectory(prefix="linkcheck-") as tmp:
         rc = Path(tmp) / "linkcheckerrc"
-        rc.write_text(LINKCHECKER_RC, encoding="utf-8")
         os.chmod(tmp, 0o755)
-        os.chmod(rc, 0o644)
         with serve_directory(site_dir) as url:
+            # Every page of the served site is internal (checked), also when checking starts below its root.
+            internal = f"internlinks=^{re.escape(url)}\n"
+            rc.write_text(
+                LINKCHECKER_RC.replace("[filtering]\n", "[filtering]\n" + internal), encoding="utf-8"
+            )
+            os.chmod(rc, 0o644)
             result = subprocess.run(
                 [
                     exe,

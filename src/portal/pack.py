@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 import uuid
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class Stamper:
         self._project, self._dataset = project, dataset
         self._documents: dict[str, PackDocument] = {}
         self._env = None
+        self._setup = threading.Lock()
         self._locks: dict[tuple[int, str, str], asyncio.Lock] = {}
         self._records: dict[
             tuple[int, str, str], dict
@@ -137,9 +139,10 @@ class Stamper:
         self.renders = 0  # renders done by this process: the benchmark reads it
 
     def _source(self, doc_id: str) -> PackDocument:
-        if self._env is None:
-            self._env = print_environment(self._project, self._dataset)
-            self._documents = {d.id: d for d in pack_documents(self._project, self._dataset)[0]}
+        with self._setup:  # the first renders may ask from several threads at once
+            if self._env is None:
+                self._documents = {d.id: d for d in pack_documents(self._project, self._dataset)[0]}
+                self._env = print_environment(self._project, self._dataset)
         return self._documents[doc_id]
 
     def _job(self, buyer: Buyer, doc: ReleasedDocument, day: str) -> RenderJob:

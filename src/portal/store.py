@@ -178,8 +178,9 @@ class PortalStore:
             return buyer
 
     def approve(self, buyer_id: int, documents: Iterable[str], by: str) -> Buyer:
-        """Approve a pending (or re-approve a denied) buyer for `documents`; LookupError if not possible."""
-        return self._decide(buyer_id, APPROVED, by, (PENDING, DENIED), documents)
+        """Approve a pending buyer (or restore a denied or revoked one) for `documents`; LookupError if already
+        approved or unknown."""
+        return self._decide(buyer_id, APPROVED, by, (PENDING, DENIED, REVOKED), documents)
 
     def deny(self, buyer_id: int, by: str) -> Buyer:
         """Deny a pending buyer; LookupError if the buyer is not pending."""

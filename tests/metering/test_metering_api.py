@@ -278,3 +278,11 @@ def test_a_bad_kit_is_refused_naming_the_field_and_changes_no_contract(
 def test_the_contract_route_needs_a_token(client, kit_body):
     r = client.put("/v1/tenants/initech/contract", json=kit_body, headers={"Authorization": ""})
     assert r.status_code == 401 and r.json()["field"] == "Authorization"
+
+
+def test_indexing_over_the_cap_is_429_with_retry_after_like_every_refusal(client, meter):
+    cap = meter.limits("acme")["indexed_gb"].limit
+    assert client.put("/v1/tenants/acme/gauges/indexed_gb", json={"value": cap}).status_code == 200
+    r = client.post("/v1/tenants/acme/usage/indexed_gb", json={"amount": 1})
+    assert r.status_code == 429 and r.json()["type"] == "/problems/throttled"
+    assert r.headers["Retry-After"] == "1"

@@ -12,6 +12,7 @@ from docskit.sitebuild import build_sites
 PAGE_CANARY = "CANARY-HANDBOOK-7f3a91"
 RECORD_CANARY = "CANARY-INTERNAL-RECORD-c42e08"
 FILE_CANARY = "CANARY-INTERNAL-FILE-9d11b5"
+REPORT_CANARY = "CANARY-READINESS-REPORT-51e0aa"
 
 
 def files_containing(folder: Path, needle: str) -> list[Path]:
@@ -53,6 +54,11 @@ def project_with_canaries(project_copy):
         + "\n## Contacts\n\n{% for c in company.contacts %}- {{ c.label }}\n{% endfor %}\n",
         encoding="utf-8",
     )
+    # A readiness report in the build folder (what `./dev rehearse` leaves), and a customer page asking for it.
+    from tests.rehearsal.reports import write_sample_report
+
+    write_sample_report(project_copy, REPORT_CANARY)
+    index.write_text(index.read_text(encoding="utf-8") + "\n{{ latest_rehearsal() }}\n", encoding="utf-8")
     handbook = root / "playbooks/index.md"
     handbook.write_text(
         handbook.read_text(encoding="utf-8")
@@ -67,12 +73,13 @@ def test_canaries_reach_the_handbook(project_with_canaries):
     handbook = project_with_canaries.build / "site/handbook"
     for canary in (PAGE_CANARY, RECORD_CANARY, FILE_CANARY):
         assert files_containing(handbook, canary), canary
+    assert handbook / "onboarding/readiness/index.html" in files_containing(handbook, REPORT_CANARY)
 
 
 def test_canaries_appear_in_no_file_of_the_customer_build(project_with_canaries):
     build_sites(project_with_canaries)
     for folder in ("site/customer", "rendered/customer"):
-        for canary in (PAGE_CANARY, RECORD_CANARY, FILE_CANARY):
+        for canary in (PAGE_CANARY, RECORD_CANARY, FILE_CANARY, REPORT_CANARY):
             assert files_containing(project_with_canaries.build / folder, canary) == [], (folder, canary)
 
 

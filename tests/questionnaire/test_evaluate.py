@@ -182,3 +182,10 @@ def test_corpus_questions_are_not_copied_from_the_bank(filler):
         if process.extractOne(row.question.lower(), bank_texts, scorer=fuzz.ratio, score_cutoff=90)
     ]
     assert copied == []
+
+
+def test_the_shipped_threshold_holds_precision_on_every_labelled_corpus(filler):
+    """The threshold in questionnaire_settings.yaml is at least the precision-first calibration on all corpora."""
+    corpora = load_corpora(CORPORA, filler.bank)
+    judged = [o for corpus in corpora for o in outcomes(filler.matcher, list(corpus.rows))]
+    assert filler.bank.threshold >= calibrate(judged)

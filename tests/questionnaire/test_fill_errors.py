@@ -133,7 +133,7 @@ BAD_INPUTS = [
     ("cut-off.xlsx", _truncated_workbook, "is not a valid .xlsx file (the file is damaged"),
     ("other.xlsx", _zip_of_something_else, "cannot be read as a workbook"),
     ("protected.docx", _encrypted_word, "password-protected (encrypted)"),
-    ("legacy.doc", _legacy_xls, "legacy .doc files are not supported; open it in Excel, Word or LibreOffice"),
+    ("legacy.doc", _legacy_xls, "legacy .doc files are not supported; open it in Word or LibreOffice"),
     ("macros.docm", _macro_word, "macro-enabled Word documents are not filled; save a copy as .docx"),
     ("renamed.docx", _word_renamed_text, "is not a valid .docx file"),
     ("no-tables.docx", _word_without_tables, "the document has no table with text"),

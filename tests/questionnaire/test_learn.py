@@ -3,6 +3,7 @@ only when asked, and the next fill of the same questionnaire answers those rows.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import re
@@ -19,7 +20,7 @@ from docskit.questionnaire.formats.docx import MARK
 from docskit.questionnaire.learn import apply, propose
 from tests.invoking import run_invoke
 from tests.questionnaire.buyer_files import YES_QUESTIONS, dropdown_workbook, word_questionnaire
-from tests.questionnaire.buyers import buyer_workbook
+from tests.questionnaire.buyers import buyer_csv, buyer_workbook
 from tests.questionnaire.conftest import sha256
 
 TODAY = dt.date(2026, 12, 3)
@@ -161,6 +162,21 @@ def test_learn_reads_a_word_questionnaire_the_se_answered(filler, repo_project, 
         ("phrasing", "Table 1 row 2"),
         ("new answer", "Table 1 row 3"),
     ]
+
+
+def test_learn_reads_a_csv_questionnaire_the_se_answered(filler, repo_project, tmp_path):
+    source, answered = tmp_path / "buyer.csv", tmp_path / "answered.csv"
+    buyer_csv(source, [PRETEXT, SPONSOR], delimiter=";")
+    report = filler.fill(source, answered)
+    with answered.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle, delimiter=";"))
+    columns = {key: column - 1 for key, column in report.columns.items()}
+    table[1][columns["bank_id"]], table[1][columns["status"]] = "hrs-09", "confirmed"
+    table[2][columns["answer"]], table[2][columns["description"]] = "No", SPONSOR_ANSWER
+    with answered.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(table)
+    learned = propose(filler, repo_project, answered, today=TODAY)
+    assert [(p.kind, p.where) for p in learned.proposals] == [("phrasing", "row 2"), ("new answer", "row 3")]
 
 
 def test_learn_refuses_a_file_the_fill_did_not_write(filler, repo_project, tmp_path):

@@ -10,6 +10,7 @@ from types import MappingProxyType
 import pytest
 
 from docskit.onboarding.metering_config import metering_config
+from docskit.rehearsal.services import running_services
 from metering import Meter
 from metering.catalog import Catalog
 from metering.notify import WebhookNotifier
@@ -20,23 +21,14 @@ LIMIT_STEPS = ("onboard", "contract", "concurrency", "rate", "writes", "indexed"
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
 def test_every_limit_holds_for_a_tenant_on_each_store(new_run, rehearsals, tmp_path, store):
-    from docskit.rehearsal.services import running_services
-
-    with (
-        running_services(tmp_path / store, store, rehearsals.settings)
-        if _mkdir(tmp_path / store)
-        else None as s
-    ):
-        run = run_named(new_run("us-team-platform", s), *LIMIT_STEPS)
+    folder = tmp_path / store
+    folder.mkdir()
+    with running_services(folder, store, rehearsals.settings) as services:
+        run = run_named(new_run("us-team-platform", services), *LIMIT_STEPS)
     assert run.result.failed() == [], failing(run, "limits")
     names = [c.name for c in run.result.checks if c.item == "limits"]
     assert "A worker killed without releasing gives its slot back when its lease ends" in names
     assert any(n.startswith("Notifications at 80% and 100% arrive exactly once") for n in names)
-
-
-def _mkdir(path):
-    path.mkdir(parents=True, exist_ok=True)
-    return True
 
 
 def test_a_limit_the_service_does_not_enforce_fails_the_limits_item(new_run, services, dataset):

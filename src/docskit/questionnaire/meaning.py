@@ -136,9 +136,10 @@ class MeaningRules:
     def __init__(self, thesaurus: Thesaurus, answers: list):
         self.thesaurus = thesaurus
         self._ids = [a.id for a in answers]
-        self._values = [a.answer for a in answers]
-        self._polarity = [thesaurus.polarity(a.question) for a in answers]
+        self._values = np.array([a.answer for a in answers])
+        self._polarity = np.array([thesaurus.polarity(a.question) for a in answers])
         self._risks = [thesaurus.risks(a.question) for a in answers]
+        self._cued = [i for i, cues in enumerate(self._risks) if cues]  # only these can be inverted
         self._sensitive = np.array([thesaurus.subject_matters(a.question) for a in answers])
         self._subject = np.array([_vendor_side(thesaurus.subject(a.question)) for a in answers])
 
@@ -161,32 +162,23 @@ class MeaningRules:
         polarity = self.thesaurus.polarity(question)
         if polarity == NEUTRAL:
             return
+        if polarity == RISK:
+            # "May X happen?" cannot take the Yes of a control: the Yes would say X may happen.
+            blocked = (self._values == "Yes") & (self._polarity != RISK)
+            flip, value, verb, says = CONTROL, "No", "allowed", "it is prevented"
+        else:
+            # "Is X prevented?" cannot take the No of "Does X happen?": the No would deny the control.
+            blocked = self._polarity == RISK
+            flip, value, verb, says = RISK, "Yes", "prevented", "it does not happen"
+        allowed &= ~blocked
         cues = self.thesaurus.risks(question)
-        for i, (value, answer_polarity, answer_cues) in enumerate(
-            zip(self._values, self._polarity, self._risks, strict=True)
-        ):
-            shared = sorted(cues & answer_cues)
-            if polarity == RISK and answer_polarity != RISK and value == "Yes":
-                # "May X happen?" cannot take the Yes of a control; a control that prevents the very thing asked
-                # about answers it, inverted.
-                if answer_polarity == CONTROL and shared:
-                    inverted[i] = (
-                        "No",
-                        f"inverted: the question asks whether {_cue(shared)} is allowed; "
-                        f"{self._ids[i]} says it is prevented",
-                    )
-                else:
-                    allowed[i] = False
-            elif polarity == CONTROL and answer_polarity == RISK:
-                # "Is X prevented?" cannot take the No of "Does X happen?", unless that answer is about X itself.
-                if shared and value == "No":
-                    inverted[i] = (
-                        "Yes",
-                        f"inverted: the question asks whether {_cue(shared)} is prevented; "
-                        f"{self._ids[i]} says it does not happen",
-                    )
-                else:
-                    allowed[i] = False
+        for i in self._cued:
+            shared = sorted(cues & self._risks[i])
+            # An answer about the very thing asked, phrased the other way round, answers it inverted.
+            if shared and blocked[i] and self._polarity[i] == flip and self._values[i] in ("Yes", "No"):
+                allowed[i] = True
+                reason = f"answer inverted: the question asks whether it is {verb} ({_cue(shared)}); {self._ids[i]} says {says}"
+                inverted[i] = (value, reason)
 
 
 def _vendor_side(subject: str | None) -> str:

@@ -23,7 +23,7 @@ from .errors import QuestionnaireError
 
 CFB_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # OLE compound file: encrypted OOXML, legacy .xls/.doc
 ZIP_SUFFIXES = {".xlsx": "Excel", ".xlsm": "Excel", ".docx": "Word"}  # suffix: the program to repair it
-LEGACY_SUFFIXES = {".xls": ".xlsx", ".doc": ".docx"}
+LEGACY_SUFFIXES = {".xls": (".xlsx", "Excel"), ".doc": (".docx", "Word")}  # suffix: (save as, in)
 HEADER_SCAN_ROWS = 30
 QUESTION_HEADERS = re.compile(
     r"^(question|questions|question text|control question|assessment question|"
@@ -76,9 +76,10 @@ def file_kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if head == CFB_SIGNATURE:
         if suffix in LEGACY_SUFFIXES:
+            new_suffix, program = LEGACY_SUFFIXES[suffix]
             raise QuestionnaireError(
-                f"{path}: legacy {suffix} files are not supported; open it in Excel, Word or LibreOffice and "
-                f"save it as {LEGACY_SUFFIXES[suffix]}, then run the fill again"
+                f"{path}: legacy {suffix} files are not supported; open it in {program} or LibreOffice and "
+                f"save it as {new_suffix}, then run the fill again"
             )
         raise QuestionnaireError(
             f"{path}: the file is password-protected (encrypted), so it cannot be read; ask the buyer for an "

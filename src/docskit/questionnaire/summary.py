@@ -42,10 +42,13 @@ def where(report: FillReport, row: RowResult) -> str:
 
 def status_counts(report: FillReport) -> list[tuple[str, int, str]]:
     """(status, count, what it means) for the three statuses."""
+    marked = {".csv": "marked in Match Status", ".docx": "shaded"}.get(
+        report.source.suffix.lower(), "highlighted"
+    )
     return [
         (ANSWERED, report.count(ANSWERED), f"confidence >= {report.threshold:g}"),
-        (REVIEW, report.count(REVIEW), "suggestion written, highlighted"),
-        (UNMATCHED, report.count(UNMATCHED), "no suggestion, highlighted"),
+        (REVIEW, report.count(REVIEW), f"suggestion written, {marked}"),
+        (UNMATCHED, report.count(UNMATCHED), f"no suggestion, {marked}"),
     ]
 
 

@@ -64,7 +64,10 @@ def fill_workbook(filler, source: Path, output: Path, options: FillOptions) -> F
     """Answer every question sheet of `source` into a copy at `output`."""
     _check_sizes(filler, source)
     workbook = load_buyer_workbook(source)
-    tables = {ws.title: sheet_table(ws) for ws in workbook.worksheets}
+    # A summary sheet from an earlier fill lists questions too; it is not the buyer's.
+    tables = {
+        ws.title: sheet_table(ws) for ws in workbook.worksheets if not ws.title.startswith(SUMMARY_SHEET)
+    }
     if all(is_empty(t) for t in tables.values()):
         raise QuestionnaireError(f"{source}: the workbook is empty: no sheet has any value")
     warnings: list[str] = []
