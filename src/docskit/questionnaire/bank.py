@@ -75,6 +75,7 @@ class Bank:
     threshold: float
     suggestion_floor: float
     thesaurus: Mapping | None = None  # data/questionnaire/thesaurus.yaml, as validated
+    description_weight: float = 0.0  # share of the answer-description view in the matcher's blend
 
     def by_id(self) -> dict[str, Answer]:
         """Answers keyed by bank id."""
@@ -138,6 +139,7 @@ def load_bank(dataset: DataSet, strict: bool = True) -> Bank:
         threshold=float(settings["matching"]["threshold"]),
         suggestion_floor=float(settings["matching"]["suggestion_floor"]),
         thesaurus=folder.get(THESAURUS),
+        description_weight=float(settings["matching"]["description_weight"]),
     )
     if strict:
         problems = integrity_problems(bank, dataset)

@@ -5,7 +5,9 @@ hospital's own sheet), every row labelled by hand with the bank answer that is r
 bank has none, and, where it matters, the answer value a right reply carries ("No" to "may staff access data
 without approval?"). For every corpus in turn, what auto-fill tunes (the confidence threshold) is calibrated on the
 OTHER corpora only, precision first and then the share answered, and the held-out corpus is measured at that
-threshold: the figures describe questions the tuning never saw.
+threshold: the figures describe questions the tuning never saw. The matcher's description weight (how much of its
+blend compares the question with what each answer says) is calibrated with the threshold, from a small grid: the
+pair that answers most training rows at the calibration precision wins.
 
 A row is answered when the matcher's views agree and its confidence reaches the threshold; it is right when the
 answered bank id is one the label accepts and the answer value written is the labelled one. Every other row is
@@ -32,6 +34,8 @@ TARGET_PRECISION = 0.95
 # Calibration asks more of the training corpora than the bar asks of the held-out one: a threshold that only just
 # reaches 95% on the questions it was chosen on falls below it on about half of the questionnaires it never saw.
 CALIBRATION_PRECISION = 0.97
+# The description weights calibration chooses from (0 leaves the description view out).
+DESCRIPTION_WEIGHTS = (0.0, 0.15, 0.3, 0.45)
 SCHEMA_FILE = "corpus.schema.json"
 
 
@@ -145,12 +149,34 @@ def calibrate(training: list[Outcome], precision: float = CALIBRATION_PRECISION)
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """What is tuned: the matcher's description weight and the confidence threshold."""
+
+    description_weight: float
+    threshold: float
+    answered: int  # training rows answered at this calibration
+
+
+def calibrate_matcher(judged: dict[float, list[Outcome]]) -> Calibration:
+    """The description weight and threshold that answer most training rows while keeping the calibration
+    precision; `judged` holds the training rows' outcomes for each candidate weight. Ties go to the lower weight."""
+    best = None
+    for weight in sorted(judged):
+        threshold = calibrate(judged[weight])
+        answered = int(sum(o.answered(threshold) for o in judged[weight]))
+        if best is None or answered > best.answered:
+            best = Calibration(weight, threshold, answered)
+    return best
+
+
+@dataclass(frozen=True)
 class HeldOut:
-    """The figures of one corpus measured at a threshold calibrated without it."""
+    """The figures of one corpus measured at a calibration made without it."""
 
     corpus: Corpus
     threshold: float
     outcomes: tuple[Outcome, ...]
+    description_weight: float = 0.0
 
     @property
     def answered(self) -> list[Outcome]:
@@ -187,33 +213,51 @@ class HeldOut:
         return self.answered_share >= TARGET_ANSWERED and self.precision >= TARGET_PRECISION and self.routed
 
 
-def leave_one_corpus_out(matcher: Matcher, corpora: list[Corpus]) -> list[HeldOut]:
-    """For each corpus, the threshold calibrated on all the others and its figures at that threshold."""
+def leave_one_corpus_out(
+    matcher: Matcher, corpora: list[Corpus], weights: tuple[float, ...] = DESCRIPTION_WEIGHTS
+) -> list[HeldOut]:
+    """For each corpus, the description weight and threshold calibrated on all the others, and its figures at
+    that calibration."""
     if len(corpora) < 2:
         raise QuestionnaireError("leave-one-corpus-out needs at least two corpora")
-    judged = {c.name: outcomes(matcher, list(c.rows)) for c in corpora}
+    judged = {w: {c.name: outcomes(matcher.reweighted(w), list(c.rows)) for c in corpora} for w in weights}
     results = []
     for corpus in corpora:
-        training = [o for name, items in judged.items() if name != corpus.name for o in items]
-        results.append(HeldOut(corpus, calibrate(training), tuple(judged[corpus.name])))
+        training = {
+            w: [o for name, items in by.items() if name != corpus.name for o in items]
+            for w, by in judged.items()
+        }
+        chosen = calibrate_matcher(training)
+        held = tuple(judged[chosen.description_weight][corpus.name])
+        results.append(HeldOut(corpus, chosen.threshold, held, chosen.description_weight))
     return results
 
 
+def calibrate_on_all(matcher: Matcher, corpora: list[Corpus], weights=DESCRIPTION_WEIGHTS) -> Calibration:
+    """The calibration on every corpus: what questionnaire_settings.yaml ships."""
+    rows = [r for c in corpora for r in c.rows]
+    return calibrate_matcher({w: outcomes(matcher.reweighted(w), rows) for w in weights})
+
+
 def at_threshold(matcher: Matcher, corpora: list[Corpus], threshold: float) -> list[HeldOut]:
-    """Every corpus measured at one fixed threshold (the shipped setting, for comparison)."""
-    return [HeldOut(c, threshold, tuple(outcomes(matcher, list(c.rows)))) for c in corpora]
+    """Every corpus measured with the matcher as it is at one fixed threshold (the shipped settings)."""
+    return [
+        HeldOut(c, threshold, tuple(outcomes(matcher, list(c.rows))), matcher.description_weight)
+        for c in corpora
+    ]
 
 
 def table(results: list[HeldOut]) -> str:
     """The per-corpus figures as a plain-text table, with each corpus's verdict against the targets."""
     lines = [
-        f"{'corpus':<14} {'rows':>4} {'threshold':>9} {'answered':>9} {'precision':>9} {'flagged':>8}  verdict",
+        f"{'corpus':<14} {'rows':>4} {'weight':>6} {'threshold':>9} {'answered':>9} {'precision':>9} "
+        f"{'flagged':>8}  verdict",
     ]
     for r in results:
         verdict = "meets" if r.meets_targets() else "MISSES"
         lines.append(
-            f"{r.corpus.name:<14} {len(r.outcomes):>4} {r.threshold:>9.1f} {r.answered_share:>9.1%} "
-            f"{r.precision:>9.1%} {r.flagged_share:>8.1%}  {verdict}"
+            f"{r.corpus.name:<14} {len(r.outcomes):>4} {r.description_weight:>6.2f} {r.threshold:>9.1f} "
+            f"{r.answered_share:>9.1%} {r.precision:>9.1%} {r.flagged_share:>8.1%}  {verdict}"
         )
     lines.append(
         f"targets per held-out corpus: answered >= {TARGET_ANSWERED:.0%}, precision >= {TARGET_PRECISION:.0%}, "

@@ -21,6 +21,7 @@ Words the light stemmer leaves in another form than the bank's (formally, public
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
@@ -82,6 +83,12 @@ def normalise(text: str, thesaurus: Thesaurus | None = None) -> str:
 # data/questionnaire/questionnaire_settings.yaml.
 FUZZY_BLEND = (0.7, 0.7)  # (weight of token_set_ratio, the rest token_sort_ratio; share scaled by coverage)
 WEIGHTS = {"fuzzy": 0.4, "words": 0.3, "chars": 0.3}
+# A fourth view compares the question with what each answer SAYS (its description, template expressions removed):
+# framework wording ("inventories of hardware are maintained") often shares more with an answer's content than
+# with its questions. Its share of the blend (the others shrink to make room; 0 leaves it out, also of the views'
+# vote) is matching.description_weight in questionnaire_settings.yaml, calibrated with the threshold.
+DESCRIPTION = "description"
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 COVERAGE_WEIGHT = 0.7  # share of the confidence that depends on how much of the question the answer covers
 DOMAIN_WEIGHT = 0.1  # how much the question's similarity to the answer's whole CCM domain adds (tie-breaking)
 # A match is uncertain, and its confidence scaled down, when the views do not agree on the answer or the runner-up
@@ -125,6 +132,7 @@ class Matcher:
 
     def __init__(self, bank: Bank):
         self.bank = bank
+        self.description_weight = bank.description_weight
         self.thesaurus = Thesaurus.of(bank.thesaurus) if bank.thesaurus else default_thesaurus()
         self._by_caiq = {qid: a.id for qid, a in bank.by_caiq().items()}
         self._by_control: dict[str, str] = {}
@@ -165,6 +173,28 @@ class Matcher:
                 vectoriser.transform(pooled),
                 vectoriser.transform(by_domain),
             )
+        descriptions = [normalise(_TEMPLATE.sub(" ", a.description), self.thesaurus) for a in bank.answers]
+        self._describer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, token_pattern=r"\S+").fit(
+            descriptions
+        )
+        self._descriptions = self._describer.transform(descriptions)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The share of each similarity view in the blend."""
+        if not self.description_weight:
+            return dict(WEIGHTS)
+        rest = 1.0 - self.description_weight
+        return {
+            **{name: weight * rest for name, weight in WEIGHTS.items()},
+            DESCRIPTION: self.description_weight,
+        }
+
+    def reweighted(self, description_weight: float) -> Matcher:
+        """This matcher with another description weight (for calibration); nothing is refitted."""
+        other = copy.copy(self)
+        other.description_weight = description_weight
+        return other
 
     def _word_matrix(self, texts: list[str]) -> np.ndarray:
         """One row per text, one column per bank word: 1 where the text has the word."""
@@ -202,7 +232,8 @@ class Matcher:
         scored = [i for i, q in zip(to_score, queries, strict=True) if q]
         if scored and self._choices:
             views = self.scores([q for q in queries if q])
-            combined = sum(WEIGHTS[name] * views[name] for name in WEIGHTS) + DOMAIN_WEIGHT * views["domain"]
+            weights = self.weights
+            combined = sum(w * views[name] for name, w in weights.items()) + DOMAIN_WEIGHT * views["domain"]
             combined *= (1 - COVERAGE_WEIGHT) + COVERAGE_WEIGHT * views["coverage"]
             # Answers whose polarity or subject contradicts the question are no candidates at all (meaning.py).
             constraints = [self.rules.constraint(questions[i]) for i in scored]
@@ -215,7 +246,7 @@ class Matcher:
             combined = np.where(allowed, combined, 0.0)
             top_two = np.argsort(-combined, axis=1)[:, :2]
             content_coverage, same_domain_margin = CONTENT_COVERAGE, SAME_DOMAIN_MARGIN
-            picks = np.stack([np.where(allowed, views[name], -1.0).argmax(axis=1) for name in WEIGHTS])
+            picks = np.stack([np.where(allowed, views[name], -1.0).argmax(axis=1) for name in weights])
             distinct = [len(set(q.split())) for q in queries if q]
             for row, i in enumerate(scored):
                 best = int(top_two[row, 0])
@@ -268,6 +299,7 @@ class Matcher:
             views[name] = np.maximum(best_text, (query @ pooled.T).toarray())
             domain += 0.5 * (query @ by_domain.T).toarray()[:, self._domain_of]
         views["domain"] = domain
+        views[DESCRIPTION] = (self._describer.transform(queries) @ self._descriptions.T).toarray()
         # How many of the question's distinct words the answer's wordings use anywhere, and their share of its
         # words: a question about something else (that shares one distinctive word with an answer) stays unsure.
         views["shared"] = query_matrix @ self._pooled_words.T
