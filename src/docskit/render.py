@@ -13,6 +13,7 @@ from . import tables
 from .datamodel import DataSet
 from .paths import Project
 from .problems import BuildFailed, Problem
+from .toolcache import cache_dir
 
 _ESCAPED_SUFFIXES = (".html", ".htm", ".xml", ".svg", ".atom")
 
@@ -89,8 +90,10 @@ def make_environment(
     Templates are found in `search_path` (first match wins), then overrides/partials/, then the project root.
     """
     paths = [*(search_path or []), project.partials, project.root]
+    compiled = cache_dir("jinja")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in paths]),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
         keep_trailing_newline=True,

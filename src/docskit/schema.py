@@ -10,8 +10,11 @@ Besides standard JSON Schema (draft 2020-12), schemas may use:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -21,6 +24,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .problems import Problem, format_path
+from .toolcache import cache_dir
+
+jsonschema_version = version("jsonschema")
 
 
 def _validator_class(id_index: dict[str, list[str]]):
@@ -64,13 +70,27 @@ def _check_complete(id_index, collection, instance):
 SCHEMA_BASE = "https://schemas.docskit.invalid/"
 
 
+def check_schema(schema: dict, text: str) -> None:
+    """Raise SchemaError when `schema` is not a valid 2020-12 schema. A verdict is kept per schema text (and
+    jsonschema version) in the tool cache, since checking against the metaschema is the slow part of loading."""
+    folder = cache_dir("valid-schemas")
+    key = hashlib.sha256(f"{jsonschema_version}\0{text}".encode()).hexdigest()
+    if folder and (folder / key).exists():
+        return
+    Draft202012Validator.check_schema(schema)
+    if folder:
+        with contextlib.suppress(OSError):
+            (folder / key).touch()
+
+
 def load_schemas(folder: Path) -> tuple[dict[str, dict], Registry]:
     """Every schema under `folder`, keyed by relative path, and a registry so they can `$ref` each other."""
     schemas = {}
     for path in sorted(folder.rglob("*.json")):
         rel = path.relative_to(folder).as_posix()
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        Draft202012Validator.check_schema(schema)
+        text = path.read_text(encoding="utf-8")
+        schema = json.loads(text)
+        check_schema(schema, text)
         # A `$schema` inside a referenced schema would make jsonschema switch to the plain 2020-12 validator
         # there, silently skipping our x-ref keywords; every schema here is 2020-12, so drop the marker.
         schema.pop("$schema", None)

@@ -10,6 +10,7 @@ and a link to `overrides/` beside the staged Markdown and site folders.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -201,21 +202,6 @@ def _find_line(source: Path, needle: str) -> int | None:
     return None
 
 
-def start_mkdocs(
-    project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
-) -> subprocess.Popen:
-    """Start `mkdocs build --strict` of rendered Markdown in the background; finish it with `finish_mkdocs`."""
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(project.root / spec.config)]
-    return subprocess.Popen(
-        [*command, "-d", str(site_dir)],
-        cwd=project.root,
-        env=mkdocs_env(project, dataset, spec, docs_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def zensical_project(project: Project, folder: Path) -> None:
     """Make `folder` a project Zensical builds: the same configs (copied) and theme overrides (linked)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -226,23 +212,80 @@ def zensical_project(project: Project, folder: Path) -> None:
         link.symlink_to(project.root / THEME_FOLDER, target_is_directory=True)
 
 
-def start_zensical(
+@dataclass(frozen=True)
+class BuildJob:
+    """One site build as a command line: working folder, environment and the builder's arguments."""
+
+    builder: str
+    cwd: Path
+    env: dict[str, str]
+    args: list[str]
+
+
+def mkdocs_job(
     project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
-) -> subprocess.Popen:
-    """Start `zensical build --strict` in the background, in the Zensical project around `docs_dir` and
-    `site_dir` (see `zensical_project`); finish it with `finish_mkdocs`."""
+) -> BuildJob:
+    """`mkdocs build --strict` of rendered Markdown in `docs_dir` into `site_dir`."""
+    return BuildJob(
+        "mkdocs",
+        project.root,
+        mkdocs_env(project, dataset, spec, docs_dir),
+        ["build", "--strict", "-f", str(project.root / spec.config), "-d", str(site_dir)],
+    )
+
+
+def zensical_job(
+    project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
+) -> BuildJob:
+    """`zensical build --strict` in the Zensical project around `docs_dir` and `site_dir` (see
+    `zensical_project`): paths are given relative to it, the only form Zensical accepts."""
     root = docs_dir.parents[1]
     env = mkdocs_env(project, dataset, spec, docs_dir)
     env["DOCSKIT_DOCS_DIR"] = os.path.relpath(docs_dir, root)
     env["DOCSKIT_SITE_DIR"] = os.path.relpath(site_dir, root)
+    return BuildJob("zensical", root, env, ["build", "--strict", "-f", str(root / spec.config)])
+
+
+JOBS = {"mkdocs": mkdocs_job, "zensical": zensical_job}
+
+
+def _popen(
+    command: list[str], cwd: Path | None = None, env: dict | None = None, **kwargs
+) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "zensical", "build", "--strict", "-f", str(root / spec.config)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
     )
+
+
+def start_mkdocs(
+    project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
+) -> subprocess.Popen:
+    """Start `mkdocs build --strict` in a new process; finish it with `finish_mkdocs`."""
+    job = mkdocs_job(project, dataset, spec, docs_dir, site_dir)
+    return _popen([sys.executable, "-m", "mkdocs", *job.args], job.cwd, job.env)
+
+
+def start_zensical(
+    project: Project, dataset: DataSet, spec: SiteSpec, docs_dir: Path, site_dir: Path
+) -> subprocess.Popen:
+    """Start `zensical build --strict` in a new process; finish it with `finish_mkdocs`."""
+    job = zensical_job(project, dataset, spec, docs_dir, site_dir)
+    return _popen([sys.executable, "-m", "zensical", *job.args], job.cwd, job.env)
+
+
+WORKER = Path(__file__).with_name("builder_worker.py")
+
+
+def start_worker(builder: str) -> subprocess.Popen:
+    """A builder process that imports its modules now and builds when `give_job` sends it a job."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return _popen([sys.executable, str(WORKER), builder], env=env, stdin=subprocess.PIPE)
+
+
+def give_job(worker: subprocess.Popen, job: BuildJob) -> None:
+    """Send a started worker its build; it runs the builder's command line with the job's arguments."""
+    worker.stdin.write(json.dumps({"cwd": str(job.cwd), "env": job.env, "args": job.args}) + "\n")
+    worker.stdin.flush()
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -331,24 +374,26 @@ def build_sites(
     if builder not in BUILDERS:
         raise ValueError(f"unknown builder {builder!r}; valid: {', '.join(BUILDERS)}")
     names = names or list(SITES)
-    dataset = dataset or load_dataset(project)
     project.build.mkdir(parents=True, exist_ok=True)
     staging = project.build / f".staging-{uuid.uuid4().hex[:8]}"
-    start = start_zensical if builder == "zensical" else start_mkdocs
-    if builder == "zensical":
-        zensical_project(project, staging)
+    # Each site's builder process starts now and imports its modules while we load data and render; each
+    # site's build begins as soon as its Markdown is rendered, on the second core while the next site renders.
+    workers = {name: start_worker(builder) for name in names}
     running: dict[str, subprocess.Popen] = {}
     try:
-        # Each site's MkDocs build starts as soon as its Markdown is rendered, so it runs on the second core
-        # while the next site renders; nothing is published unless every site built.
+        dataset = dataset or load_dataset(project)
+        if builder == "zensical":
+            zensical_project(project, staging)
         problems: list[Problem] = []
         for name in names:
             spec = SITES[name]
             problems += render_site(project, dataset, spec, staging / "rendered" / name)
             if not problems:
-                running[name] = start(
+                job = JOBS[builder](
                     project, dataset, spec, staging / "rendered" / name, staging / "site" / name
                 )
+                give_job(workers[name], job)
+                running[name] = workers[name]
         for name, process in running.items():
             problems += finish_mkdocs(project, SITES[name], process, builder)
         if problems:
@@ -360,8 +405,8 @@ def build_sites(
             published[name] = project.build / "site" / name
         return published
     finally:
-        for process in running.values():
-            if process.poll() is None:
+        for process in workers.values():  # workers of sites that never rendered, or of an interrupted build
+            if process.returncode is None:
                 process.kill()
                 process.communicate()
         shutil.rmtree(staging, ignore_errors=True)

@@ -220,61 +220,52 @@ def public_routes(portal: Portal) -> list[Route]:
         buyer = await run_in_threadpool(portal.session_buyer, request)
         return portal.page(request, "home.html", content=portal.content, buyer=buyer, errors={}, values={})
 
-    def queue_link(buyer: Buyer, created: bool) -> BackgroundTask | None:
+    def queue_link(buyer: Buyer) -> BackgroundTask | None:
         if buyer.status not in (PENDING, APPROVED) or not portal.email_limit.allow(buyer.email):
             return None
         token = store.issue_link(buyer, portal.link_ttl)
         return portal.send(buyer.email, *portal.link_mail(buyer, token))
 
+    def form_again(request: Request, field: str, detail: str, values: dict) -> Response:
+        """The home page again with the form as typed and the problem under its field (nothing stored)."""
+        return portal.page(
+            request, "home.html", status=422, content=portal.content, errors={field: detail}, values=values
+        )
+
+    def limit_requests(request: Request) -> None:
+        if not portal.request_limit.allow(client_ip(request)):
+            raise TooManyRequests(
+                "Too many requests", "Too many requests from your network. Try again in an hour."
+            )
+
+    def answer(request: Request, email: str, buyer: Buyer | None) -> Response:
+        """The one answer to every request and sign-in, whether or not a link goes out."""
+        response = portal.page(request, "sent.html", email=email)
+        response.background = queue_link(buyer) if buyer is not None else None
+        return response
+
     async def request_access(request: Request) -> Response:
         form = await portal.form(request)
-        ip = client_ip(request)
         values = {k: _field(form, k) for k in ("name", "email", "company")}
         try:
             name = clean_text("name", "Your name", values["name"])
             email = clean_email(values["email"])
             company = clean_text("company", "Company", values["company"])
         except InvalidInput as bad:
-            return portal.page(
-                request,
-                "home.html",
-                status=422,
-                content=portal.content,
-                errors={bad.field: bad.detail},
-                values=values,
-            )
-        if not portal.request_limit.allow(ip):
-            raise TooManyRequests(
-                "Too many requests", "Too many requests from your network. Try again in an hour."
-            )
-        buyer, created = await run_in_threadpool(store.request_access, email, name, company, ip)
-        task = await run_in_threadpool(queue_link, buyer, created)
-        response = portal.page(request, "sent.html", email=email)
-        response.background = task
-        return response
+            return form_again(request, bad.field, bad.detail, values)
+        limit_requests(request)
+        buyer, _ = await run_in_threadpool(store.request_access, email, name, company, client_ip(request))
+        return await run_in_threadpool(answer, request, email, buyer)
 
     async def sign_in(request: Request) -> Response:
         form = await portal.form(request)
         try:
             email = clean_email(_field(form, "email"))
         except InvalidInput as bad:
-            return portal.page(
-                request,
-                "home.html",
-                status=422,
-                content=portal.content,
-                errors={"signin": bad.detail},
-                values={"signin": _field(form, "email")},
-            )
-        if not portal.request_limit.allow(client_ip(request)):
-            raise TooManyRequests(
-                "Too many requests", "Too many requests from your network. Try again in an hour."
-            )
+            return form_again(request, "signin", bad.detail, {"signin": _field(form, "email")})
+        limit_requests(request)
         buyer = await run_in_threadpool(store.buyer_by_email, email)
-        task = await run_in_threadpool(queue_link, buyer, False) if buyer else None
-        response = portal.page(request, "sent.html", email=email)
-        response.background = task
-        return response
+        return await run_in_threadpool(answer, request, email, buyer)
 
     def link_problem(request: Request, problem: str) -> Response:
         titles = {
@@ -391,9 +382,10 @@ def public_routes(portal: Portal) -> list[Route]:
 
     def refuse(buyer: Buyer, doc: ReleasedDocument, ip: str) -> None:
         """Raise Forbidden (and log the refusal) unless `buyer` may download `doc` now."""
-        reason = ""
+        reason, title = "", "Not available to you yet"
         accepted, granted = store.entitlement(buyer.id, doc.id, portal.nda_version)
         if buyer.status in (DENIED, REVOKED):
+            title = f"Access {buyer.status}"
             reason = f"Your access was {buyer.status}. Contact your account owner if you think this is wrong."
         elif buyer.status != APPROVED:
             reason = "Your request is waiting for approval by your account owner."
@@ -411,7 +403,7 @@ def public_routes(portal: Portal) -> list[Route]:
                 ip=ip,
                 detail=reason,
             )
-            raise Forbidden("Not available to you yet", reason)
+            raise Forbidden(title, reason)
 
     async def download(request: Request) -> Response:
         doc = pack.document(request.path_params["doc_id"], request.path_params["version"])

@@ -184,8 +184,20 @@ def test_corpus_questions_are_not_copied_from_the_bank(filler):
     assert copied == []
 
 
-def test_the_shipped_threshold_holds_precision_on_every_labelled_corpus(filler):
-    """The threshold in questionnaire_settings.yaml is at least the precision-first calibration on all corpora."""
-    corpora = load_corpora(CORPORA, filler.bank)
-    judged = [o for corpus in corpora for o in outcomes(filler.matcher, list(corpus.rows))]
-    assert filler.bank.threshold >= calibrate(judged)
+def test_the_shipped_settings_are_the_precision_first_calibration_on_every_corpus(filler):
+    """questionnaire_settings.yaml ships the description weight calibrated on all corpora, and a threshold at
+    least as strict as the calibration's."""
+    calibration = evaluate.calibrate_on_all(filler.matcher, load_corpora(CORPORA, filler.bank))
+    assert filler.bank.description_weight == calibration.description_weight
+    assert filler.bank.threshold >= calibration.threshold
+
+
+def test_calibration_picks_the_description_weight_that_answers_most_at_the_precision():
+    judged = {
+        0.0: [_outcome(90, True), _outcome(80, False), _outcome(70, True)],
+        0.3: [_outcome(90, True), _outcome(80, True), _outcome(70, True)],
+    }
+    chosen = evaluate.calibrate_matcher(judged)
+    assert (chosen.description_weight, chosen.threshold, chosen.answered) == (0.3, 70, 3)
+    tie = evaluate.calibrate_matcher({0.3: judged[0.3], 0.0: judged[0.3]})
+    assert tie.description_weight == 0.0  # equal results: the simpler matcher

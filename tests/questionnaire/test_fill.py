@@ -59,8 +59,9 @@ def _metrics(outcomes):
 
 
 def test_labelled_buyer_questionnaire_is_answered_right_at_the_default_threshold(filler, tmp_path):
-    """Coverage was 94.9% at the old threshold 38; the threshold is now calibrated precision first on the corpora
-    of tests/questionnaire/corpora (57), where 38 answered framework-worded questionnaires at 60-84% precision."""
+    """Coverage was 94.9% at the old threshold 38; threshold and description weight are now calibrated precision
+    first on the corpora of tests/questionnaire/corpora, where 38 answered framework-worded questionnaires at
+    60-84% precision."""
     assert len(LABELLED) >= 40 and any(label is None for _, label in LABELLED)
     outcomes, report = _outcomes(filler, tmp_path, LABELLED, "acme")
     metrics = _metrics(outcomes)
@@ -68,13 +69,13 @@ def test_labelled_buyer_questionnaire_is_answered_right_at_the_default_threshold
         f"\nlabelled set ({len(LABELLED)} questions): coverage {metrics['coverage']:.1%}, precision "
         f"{metrics['precision']:.1%}, threshold {report.threshold:g}"
     )
-    assert metrics["coverage"] >= 0.88
+    assert metrics["coverage"] >= 0.86
     assert metrics["confident_wrong"] == []
 
 
 def test_held_out_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_path):
     """Never used for phrasings; its misses informed the synonym table (see FOURTH_HELD_OUT for unseen wording).
-    It meets the no-confident-wrong bar; coverage is below the issue's 90% (87.5% when written; 65% since the
+    It meets the no-confident-wrong bar; coverage is below the issue's 90% (87.5% when written; 70% since the
     threshold is calibrated precision first on tests/questionnaire/corpora)."""
     outcomes, _ = _outcomes(filler, tmp_path, HELD_OUT, "globex")
     metrics = _metrics(outcomes)
@@ -89,7 +90,7 @@ def test_held_out_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_
 def test_fresh_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_path):
     """Written after the matcher was tuned. Its two confident wrong answers when first run (80.6% coverage) led
     to general changes: the content-coverage gate, the same-domain margin and key-rotation vocabulary. It is no
-    longer unseen (see FOURTH_HELD_OUT); it meets the no-confident-wrong bar but not 90% coverage (72% since the
+    longer unseen (see FOURTH_HELD_OUT); it meets the no-confident-wrong bar but not 90% coverage (69% since the
     threshold is calibrated precision first on tests/questionnaire/corpora)."""
     assert len(FRESH_HELD_OUT) >= 30 and any(label is None for _, label in FRESH_HELD_OUT)
     outcomes, _ = _outcomes(filler, tmp_path, FRESH_HELD_OUT, "initech")
@@ -99,15 +100,15 @@ def test_fresh_buyer_questionnaire_has_no_confident_wrong_answer(filler, tmp_pat
         f"{metrics['precision']:.1%}, confident wrong {len(metrics['confident_wrong'])}"
     )
     assert metrics["confident_wrong"] == []
-    assert metrics["coverage"] >= 0.72
+    assert metrics["coverage"] >= 0.69
 
 
 def test_fourth_buyer_questionnaire_measures_wording_the_matcher_never_saw(filler, tmp_path):
     """Written before the matcher was run on it and never used to tune it. When first run: 63.9% coverage, 95.8%
     precision and one confident wrong answer, the same as the matcher before the content-coverage gate ("How many
     years has your company been trading?" to aa-02 on the one word "year"). The shared-word rule (MIN_SHARED_WORDS),
-    a general fix, removed it with coverage unchanged; it still misses the issue's 90% coverage (52.8% since the
-    threshold is calibrated precision first on tests/questionnaire/corpora). This asserts what it meets, so a
+    a general fix, removed it with coverage unchanged; it still misses the issue's 90% coverage (63.9% with the
+    threshold and description view calibrated on tests/questionnaire/corpora). This asserts what it meets, so a
     regression shows."""
     assert len(FOURTH_HELD_OUT) >= 30 and sum(label is None for _, label in FOURTH_HELD_OUT) >= 6
     outcomes, _ = _outcomes(filler, tmp_path, FOURTH_HELD_OUT, "hooli")
@@ -116,7 +117,7 @@ def test_fourth_buyer_questionnaire_measures_wording_the_matcher_never_saw(fille
         f"\nfourth held-out set ({len(FOURTH_HELD_OUT)} questions): coverage {metrics['coverage']:.1%}, "
         f"precision {metrics['precision']:.1%}, confident wrong {len(metrics['confident_wrong'])}"
     )
-    assert metrics["coverage"] >= 0.52
+    assert metrics["coverage"] >= 0.63
     assert metrics["confident_wrong"] == []
 
 

@@ -177,3 +177,18 @@ def test_a_flagged_row_goes_to_its_candidates_owner_or_the_domains_usual_owner(f
     domain_owners = [a.owner for a in bank.answers if a.domain == weak_domain]
     assert weak.confidence < bank.suggestion_floor
     assert router.owner(weak) == max(set(domain_owners), key=domain_owners.count)
+
+
+def test_caiq_v3_ids_do_not_select_the_v4_answers_that_reuse_them(filler):
+    """CAIQ v3.1 AIS-01.2 asks about source code analysis; CAIQ v4 AIS-01.2 about the policy's review. A sheet
+    whose ids include a v3-only domain (EKM, GRM, ...) is matched by its text."""
+    questions = [
+        "Do you use an automated source code analysis tool to detect security defects in code prior to production?",
+        "Do you encrypt tenant data at rest (on disk/storage) within your environment?",
+    ]
+    v3, v4 = (
+        filler.matcher.match_all(questions, ids)
+        for ids in (["AIS-01.2", "EKM-03.1"], ["AIS-01.2", "CEK-03.1"])
+    )
+    assert [(m.answer_id, m.method) for m in v3] == [("ais-05", "text"), ("cek-03", "text")]
+    assert [m.method for m in v4] == ["id", "id"]

@@ -1,22 +1,28 @@
-"""Match a buyer's question to a bank answer: its CAIQ question id first, then text similarity.
+"""Match a buyer's question to a bank answer: its CAIQ question id first, then text similarity and meaning.
 
 Text is normalised first (lower case, British spellings folded to American, the security thesaurus of
-data/questionnaire/thesaurus.yaml folded to one token — MFA/2FA/multi-factor, at rest/on disk, pen test/penetration
-test, DMZ/perimeter network, SSO/SAML, BYOK, MDM… —, filler words dropped, light suffix stemming). Each bank answer is represented by its canonical question and
-phrasings, one by one and pooled.
+data/questionnaire/thesaurus.yaml folded to one token (MFA/2FA/multi-factor, at rest/on disk, pen test/penetration
+test, DMZ/perimeter network, SSO/SAML, BYOK, MDM...), filler words dropped, light suffix stemming). Each bank
+answer is represented by its canonical question and phrasings, one by one and pooled, and by its description.
 
-The confidence blends three views: rapidfuzz token scores (scaled by how much of the question the bank text
-covers), and scikit-learn TF-IDF cosine similarity over words and over character n-grams, plus a small share for
-the question's similarity to the answer's whole CCM domain (tie-breaking between neighbouring answers). It is then
-scaled by how many of the question's words the answer's wordings contain, so a question that shares one
-distinctive word with an answer stays unsure, and raised by the answer's lead over the runner-up. A match is
-uncertain, and its confidence scaled down so the row goes to review, when fewer than two views pick the answer
-(unless its lead is wide and it covers the question almost fully), when another answer comes within the margin
-of it (a wider margin when both are in one CCM domain), or when the answer's wordings cover too little of the
-question's content weighted by IDF (a question about a topic the bank lacks shares only generic words with it),
-or share fewer than two of the question's distinct content words (all of them, for a one-word question): a
-short question with one word in common with a single answer passes the relative checks on that word alone.
-Words the light stemmer leaves in another form than the bank's (formally, publicly) are snapped to the bank word.
+The confidence blends views: rapidfuzz token scores (scaled by how much of the question the bank text covers),
+scikit-learn TF-IDF cosine similarity over words and over character n-grams, TF-IDF similarity to what the answer
+says (its description; its share is calibrated, see evaluate.py), plus a small share for the question's similarity
+to the answer's whole CCM domain (tie-breaking between neighbouring answers). It is then scaled by how many of the
+question's words the answer's wordings contain, so a question that shares one distinctive word with an answer
+stays unsure, and raised by the answer's lead over the runner-up. A match is uncertain, and its confidence scaled
+down so the row goes to review, when fewer than two views pick the answer (unless its lead is wide and it covers
+the question almost fully), when another answer comes within the margin of it (a wider margin when both are in
+one CCM domain), or when the answer's wordings cover too little of the question's content weighted by IDF (a
+question about a topic the bank lacks shares only generic words with it), or share fewer than two of the
+question's distinct content words (all of them, for a one-word question): a short question with one word in common
+with a single answer passes the relative checks on that word alone. Words the light stemmer leaves in another form
+than the bank's (formally, publicly) are snapped to the bank word.
+
+Meaning (meaning.py) removes candidates before any of this: an answer whose Yes would say that something bad is
+allowed cannot answer a question asking whether it is (polarity), an answer about our own certification cannot
+answer a question about our cloud provider's, nor the reverse (subject); an answer about the very thing asked,
+phrased the other way round, answers with its value inverted and the reason recorded (Match.answer, Match.reason).
 """
 
 from __future__ import annotations
@@ -222,8 +228,11 @@ class Matcher:
         question_ids = question_ids or [None] * len(questions)
         results: list[Match] = [Match(None, 0.0, "none")] * len(questions)
         to_score: list[int] = []
-        for i, (question, qid) in enumerate(zip(questions, question_ids, strict=True)):
-            exact = self.by_question_id(qid) or self.by_question_id(_leading_id(question))
+        ids = [qid or _leading_id(q) for q, qid in zip(questions, question_ids, strict=True)]
+        if _older_caiq(ids):
+            ids = [None] * len(questions)  # CAIQ v3 ids name other questions than the v4 ids the bank maps
+        for i, qid in enumerate(ids):
+            exact = self.by_question_id(qid)
             if exact:
                 results[i] = Match(exact, 100.0, "id")
             else:
@@ -340,3 +349,15 @@ _LEADING_ID = re.compile(r"^\s*((?:A&A|[A-Z]{3})-\d{2}(?:\.\d+)?)\b")
 def _leading_id(question: str) -> str | None:
     match = _LEADING_ID.match(str(question or ""))
     return match.group(1) if match else None
+
+
+# Domains of CAIQ v3.x that CAIQ v4 renamed or dropped; v4 reuses the other prefixes (AIS-01.2, IAM-02.1...) for
+# different questions, so a questionnaire with these ids is a v3 questionnaire and its ids cannot select answers.
+CAIQ_V3_ONLY_DOMAINS = frozenset({"AAC", "DSI", "EKM", "GRM", "MOS"})
+CAIQ_V4_ONLY_DOMAINS = frozenset({"A&A", "CEK", "DSP", "GRC", "LOG", "UEM"})
+
+
+def _older_caiq(ids: list) -> bool:
+    """Whether a questionnaire's question ids are CAIQ v3 ids: a v3-only domain appears and no v4-only one."""
+    domains = {str(i).strip().upper().split("-")[0] for i in ids if i}
+    return bool(domains & CAIQ_V3_ONLY_DOMAINS) and not domains & CAIQ_V4_ONLY_DOMAINS
