@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import multiprocessing
 import os
 import resource
 import statistics
@@ -25,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +90,7 @@ def main() -> int:
     from portal.app import PortalConfig, create_portal
     from portal.db import migrate, open_engine
     from portal.mail import portal_mailer
-    from portal.pack import load_released_pack
+    from portal.pack import load_released_pack, stamp_executor
     from portal.store import PortalStore
     from tests.metering.helpers import ThreadedServer
 
@@ -113,8 +111,7 @@ def main() -> int:
             )
             store.accept_nda(buyer, pack.documents["nda"].version, "127.0.0.1", "bench")
             buyers.append(store.approve(buyer.id, [largest.id], "bench"))
-        workers = dataset.internal["portal"]["stamp_workers"]
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        executor = stamp_executor(dataset)
         config = PortalConfig(
             project=project,
             dataset=dataset,
@@ -161,7 +158,7 @@ def main() -> int:
     per_download_ratio, p99_ratio = per_download / first_render, warm_p99 / first_render
     print(
         f"document: {largest.id} {largest.version} ({largest.pages} pages, {cold[0]['bytes'] / 1024:.0f} KB stamped), "
-        f"{DOWNLOADS} concurrent downloads by {buyers_count} buyers, {workers} render workers"
+        f"{DOWNLOADS} concurrent downloads by {buyers_count} buyers, {dataset.internal['portal']['stamp_workers']} render workers"
     )
     print(f"  load average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(

@@ -18,6 +18,7 @@ once per worker, so the expensive ones below are built once per run and shared t
   `tests.builds.pack_build_copy(shared, target)` (tests/procurement does) when a test writes beside it:
   stamped copies, logs, rebuilds.
 - `project_copy`: a throwaway copy of the sources to edit and build (its build folder is inside it).
+- `browser`: Debian's chromium driven by Playwright, one per test module (skipped where Playwright is absent).
 - `tests.builds.shared_once(tmp_path_factory, name, make)`: the build-once-under-a-lock mechanism for your own
   expensive, read-only artefacts: `make(folder)` fills `folder` once per run.
 
@@ -84,3 +85,15 @@ def mkdocs_project(tmp_path_factory) -> Project:
 def shared_pack_build(tmp_path_factory) -> Path:
     """A build folder whose procurement/ holds the current pack (and its render cache), built once per run."""
     return shared_once(tmp_path_factory, "pack", build_pack_into)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, shared by the tests of one module."""
+    from docskit.browser import launch_chromium
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()

@@ -11,10 +11,11 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import threading
 import uuid
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,13 @@ def load_released_pack(project: Project, dataset: DataSet, today: dt.date | None
     if not (result.folder / MANIFEST).exists():
         raise ConfigError(f"no manifest in {result.folder}")
     return ReleasedPack.from_result(result)
+
+
+def stamp_executor(dataset: DataSet) -> ProcessPoolExecutor:
+    """The process pool WeasyPrint stamps in: `portal.stamp_workers` processes (data/portal.yaml), spawned
+    rather than forked, so no lock held by a server thread is copied into a worker."""
+    workers = dataset.internal["portal"]["stamp_workers"]
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 class Stamper:

@@ -9,7 +9,6 @@ each message).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +22,7 @@ from .db import database_url, migrate, open_engine
 from .mail import SmtpMailer, portal_mailer
 from .notify import notify_subscribers
 from .outbox import Outbox
-from .pack import load_released_pack
+from .pack import load_released_pack, stamp_executor
 from .store import PortalStore
 
 STAFF_USER = "sales"
@@ -65,8 +64,7 @@ def prepare(project: Project, port: int, password: str) -> tuple[Running, str]:
     else:
         outbox = Outbox(project.build / "portal" / "outbox", echo=_echo).start()
         mailer = portal_mailer(dataset.customer["company"], "127.0.0.1", outbox.port)
-    workers = dataset.internal["portal"]["stamp_workers"]
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    executor = stamp_executor(dataset)
     config = PortalConfig(
         project=project,
         dataset=dataset,

@@ -6,7 +6,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-from docskit.browser import launch_chromium
 from docskit.datamodel import load_dataset
 from docskit.localserver import serve_directory
 
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.browser
 def site_url(customer_site):
     with serve_directory(customer_site) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from docskit.browser import launch_chromium
 from metering import Meter
 from metering.admin import create_admin
 from metering.admin.svg import BAR_WIDTH
@@ -23,16 +22,6 @@ def server(catalog, demo_tenants):
     with ThreadedServer(create_admin(meter, USER, PASSWORD, "browser-csrf", clock=lambda: NOW)) as running:
         running.meter = meter
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("credentials", [None, {"username": USER, "password": "not-the-password"}])

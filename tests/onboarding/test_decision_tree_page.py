@@ -9,7 +9,6 @@ import shlex
 
 import pytest
 
-from docskit.browser import launch_chromium
 from docskit.datamodel import load_dataset
 from docskit.localserver import serve_directory
 from docskit.onboarding.options import build_options
@@ -22,19 +21,14 @@ TENANT = "Acme O'Brien GmbH"
 
 
 @pytest.fixture(scope="module")
-def tree_page(built_project):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with (
-        serve_directory(built_project.build / "site" / "handbook") as url,
-        playwright_api.sync_playwright() as p,
-    ):
-        browser = launch_chromium(p)
+def tree_page(built_project, browser):
+    with serve_directory(built_project.build / "site" / "handbook") as url:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(url + "onboarding/decision-tree/")
         yield page, errors
-        browser.close()
+        page.close()
 
 
 def _parse_onboard(command: str) -> dict:

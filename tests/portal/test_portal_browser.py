@@ -13,7 +13,6 @@ from urllib.parse import urlparse
 import pytest
 from pypdf import PdfReader
 
-from docskit.browser import launch_chromium
 from tests.metering.helpers import ThreadedServer
 from tests.portal.helpers import LINK, STAFF, make_config
 
@@ -36,15 +35,6 @@ def server(portal_project, portal_dataset, released, store, outbox, tmp_path):
         config = make_config(portal_project, portal_dataset, released, store, outbox, tmp_path, running.url)
         holder["app"] = create_portal(config)
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 def _context(browser, **options):
