@@ -131,7 +131,6 @@ class Match:
     answer: str | None = None  # the answer value to write when it is not the bank answer's own (polarity)
     reason: str = ""  # why the answer value differs from the bank's
     kind: str = ""  # the answer type the question asks for: yesno, number, date, list or describe
-    evidence: tuple[float, ...] = ()  # the signals behind the confidence (see FEATURES), for calibration
 
 
 class Matcher:
@@ -276,15 +275,6 @@ class Matcher:
                 # all others is answered; one equally close to two answers goes to review.
                 confidence = 100.0 * min(top * (1.0 + gap), 1.0) * (1.0 if agreed else DISAGREEMENT_FACTOR)
                 runner_up = self._ids[second] if second != best else None
-                evidence = (
-                    top,
-                    gap,
-                    content,
-                    float(views["coverage"][row, best]),
-                    float(views["shared"][row, best]) / max(1, distinct[row]),
-                    float((picks[:, row] == best).sum()) / len(weights),
-                    float(agreed),
-                )
                 value, reason = (constraints[row].inverted or {}).get(best, (None, ""))
                 results[i] = Match(
                     self._ids[best],
@@ -295,7 +285,6 @@ class Matcher:
                     value,
                     reason,
                     constraints[row].kind,
-                    evidence,
                 )
         return results
 
