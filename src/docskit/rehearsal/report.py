@@ -43,7 +43,8 @@ def scenario_options(context: Mapping, s: Scenario) -> list[tuple[str, str]]:
     modes = {m["id"]: m["name"] for m in context["overage"]["modes"]}
     terms = [f"{dims[dim]}: add-on of {n:,}" for dim, n in s.addons.items()]
     terms += [f"{dims[dim]}: {modes[mode]}" for dim, mode in s.overage.items()]
-    cus = f"{s.cus} CUs" if s.cus else "minimum CUs"
+    minimum = {p["id"]: p["min_cus"] for p in context["plans"]}[s.plan]
+    cus = f"{s.cus} CUs" if s.cus else f"{minimum} CU{'s' if minimum != 1 else ''} (the plan's minimum)"
     return [
         ("Region", _names(context, "regions")[s.expect["region"]]),
         ("Data mode", _names(context, "data_modes")[s.expect["data_mode"]]),
