@@ -15,7 +15,7 @@ from typing import Any
 
 from .paths import Project
 from .problems import BuildFailed, Problem, format_path
-from .schema import load_schemas, validate
+from .schema import QuickCheck, load_schemas, validate
 from .yamlsource import YamlSource, load_yaml
 
 INTERNAL = "internal"
@@ -152,6 +152,7 @@ def load_dataset(project: Project) -> DataSet:
                 seen.setdefault(rid, i)
             id_index[".".join(map(str, coll_path))] = list(seen)
 
+    quick = QuickCheck(schemas, id_index)
     for name, data in plain.items():
         schema_file = schema_name(project, project.root / name)
         schema = schemas.get(schema_file)
@@ -165,7 +166,7 @@ def load_dataset(project: Project) -> DataSet:
                 )
             )
             continue
-        problems.extend(validate(data, schema, registry, id_index, name, sources[name].line_of))
+        problems.extend(validate(data, schema, registry, id_index, name, sources[name].line_of, quick))
 
     if problems:
         raise BuildFailed(problems)

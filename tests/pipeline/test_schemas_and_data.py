@@ -73,3 +73,44 @@ def test_x_ref_is_enforced_inside_a_referenced_schema_that_declares_its_dialect(
     (project_copy.data / "picks.yaml").write_text("# picks\npicks:\n  region: mars\n", encoding="utf-8")
     with pytest.raises(BuildFailed, match=r"data/picks\.yaml:3 picks\.region: unknown regions id 'mars'"):
         load_dataset(project_copy)
+
+
+def _plans_with(change):
+    """The repository's schemas and id index, and its plans data with `change` applied to a copy."""
+    import yaml
+
+    from docskit.datamodel import _id_collections
+    from docskit.schema import load_schemas
+
+    project = Project.at()
+    schemas, registry = load_schemas(project.schemas)
+    id_index = {}
+    for path in data_files(project):
+        for coll_path, records in _id_collections(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            id_index[".".join(map(str, coll_path))] = [r["id"] for r in records]
+    data = yaml.safe_load((project.root / "data/plans.yaml").read_text(encoding="utf-8"))
+    change(data)
+    return schemas["plans.schema.json"], schemas, registry, id_index, data
+
+
+@pytest.mark.parametrize(
+    ("change", "valid"),
+    [
+        (lambda d: None, True),
+        (lambda d: d["plans"][0].update(min_cus="one"), False),
+        (lambda d: d["plans"][0].pop("min_cus"), False),
+        (lambda d: d["plans"][0].update(colour="blue"), False),
+        (lambda d: d["plans"][0].update(support_coverage="weekends"), False),  # x-ref to an unknown id
+        (lambda d: d["overage"].update(default_mode="barter"), False),  # x-ref in a nested collection
+    ],
+    ids=["valid", "wrong-type", "missing-key", "unexpected-key", "unknown-ref", "unknown-nested-ref"],
+)
+def test_quick_check_passes_only_what_the_detailed_pass_finds_valid(change, valid):
+    from docskit.schema import QuickCheck, validate
+
+    schema, schemas, registry, id_index, data = _plans_with(change)
+    detailed = validate(data, schema, registry, id_index, "data/plans.yaml", lambda path: None)
+    assert (detailed == []) is valid
+    assert QuickCheck(schemas, id_index).passes(data, schema) is valid
+    quick = QuickCheck(schemas, id_index)
+    assert validate(data, schema, registry, id_index, "data/plans.yaml", lambda p: None, quick) == detailed
