@@ -45,3 +45,37 @@ def test_syntax_error_names_the_line(tmp_path):
         load_yaml(path, "broken.yaml")
     problem = failed.value.problems[0]
     assert problem.file == "broken.yaml" and problem.line == 3 and "YAML syntax error" in problem.message
+
+
+def test_a_file_read_again_comes_from_the_cache_and_an_edited_one_is_parsed_again(tmp_path, monkeypatch):
+    import yaml
+
+    monkeypatch.setenv("DOCSKIT_CACHE_DIR", str(tmp_path / "cache"))
+    parses = []
+    real = yaml.load
+    monkeypatch.setattr(yaml, "load", lambda *a, **k: parses.append(1) or real(*a, **k))
+    path = tmp_path / "plans.yaml"
+    path.write_text("plans:\n  - {id: team, min_cus: 1, since: 2026-11-25}\n")
+    first, again = load_yaml(path, "plans.yaml"), load_yaml(path, "plans.yaml")
+    assert again.data == first.data == {"plans": [{"id": "team", "min_cus": 1, "since": "2026-11-25"}]}
+    path.write_text("plans:\n  - {id: team, min_cus: 2}\n")
+    assert load_yaml(path, "plans.yaml").data == {"plans": [{"id": "team", "min_cus": 2}]}
+    assert len(parses) == 2
+
+
+def test_a_damaged_cache_entry_is_ignored_and_the_file_parsed(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCSKIT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "plans.yaml"
+    path.write_text("plans: [team, business]\n")
+    load_yaml(path, "plans.yaml")
+    for entry in (tmp_path / "cache/yaml").iterdir():
+        entry.write_bytes(b"\x00garbage")
+    assert load_yaml(path, "plans.yaml").data == {"plans": ["team", "business"]}
+
+
+def test_data_is_a_copy_that_callers_may_change(tmp_path):
+    path = tmp_path / "plans.yaml"
+    path.write_text("plans:\n  - {id: team}\n")
+    source = load_yaml(path, "plans.yaml")
+    source.data["plans"][0]["id"] = "changed"
+    assert source.data == {"plans": [{"id": "team"}]}
