@@ -386,15 +386,30 @@ def admin(c, port: int = 8760, store: str = "memory://", days: int = 2, password
         "host": "address to listen on (default 127.0.0.1; anything else is reachable from other machines)",
         "port": "port (default 8761)",
         "store": "store URL (default sqlite:///<build>/metering/metering.db)",
+        "metrics": "serve Prometheus metrics at /metrics (bearer $METERING_METRICS_TOKEN; without it, loopback only)",
+        "metrics-per-tenant": "add per-tenant usage series for the fullest tenants (data/metering_operations.yaml)",
     }
 )
-def api(c, host: str = "127.0.0.1", port: int = 8761, store: str = ""):
+def api(
+    c,
+    host: str = "127.0.0.1",
+    port: int = 8761,
+    store: str = "",
+    metrics: bool = False,
+    metrics_per_tenant: bool = False,
+):
     """Serve the metering HTTP API (token secret from $METERING_API_SECRET) and deliver its notifications."""
     from metering.errors import ConfigError
     from metering.serve_api import serve_api
 
     with _exits("api", ConfigError):
-        serve_api(host=host, port=port, store=store)
+        serve_api(
+            host=host,
+            port=port,
+            store=store,
+            metrics=metrics or metrics_per_tenant,
+            metrics_per_tenant=metrics_per_tenant,
+        )
 
 
 @task(

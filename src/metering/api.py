@@ -7,6 +7,7 @@ Bad input is refused before any usage is counted.
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from .errors import InvalidArgument, MalformedRequest, MeteringError, Unauthoriz
 from .headers import ratelimit_headers
 from .kitload import KIT_FIELDS, load_kit_contract
 from .meter import Meter
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .models import REJECTED, Admission, Decision
 from .openapi import openapi_document
 
@@ -96,8 +98,14 @@ def _refusal(denied: Decision, headers: dict, **extra) -> Response:
     )
 
 
-def create_api(meter: Meter, secret: str, *, token_max_age: int = 86400) -> Starlette:
-    """The API app for `meter`; tokens are those `issue_token(secret)` made less than `token_max_age` ago."""
+def create_api(
+    meter: Meter, secret: str, *, token_max_age: int = 86400, metrics=None, metrics_token: str = ""
+) -> Starlette:
+    """The API app for `meter`; tokens are those `issue_token(secret)` made less than `token_max_age` ago.
+
+    With `metrics` (a MeteringMetrics), GET /metrics serves them; with `metrics_token` it needs
+    ``Authorization: Bearer <metrics_token>``, without one the caller keeps the port private (loopback).
+    """
     if not secret:
         raise ValueError("the API needs a token secret")
     serializer = URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
@@ -240,6 +248,21 @@ def create_api(meter: Meter, secret: str, *, token_max_age: int = 86400) -> Star
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
+    async def serve_metrics(request: Request) -> Response:
+        if metrics_token:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), metrics_token.encode()):
+                return problem(
+                    401,
+                    "unauthorized",
+                    "Unauthorized",
+                    "send Authorization: Bearer <the metrics token>",
+                    "Authorization",
+                    headers={"WWW-Authenticate": 'Bearer realm="metering-metrics"'},
+                )
+        body = await call(metrics.render)
+        return Response(body, media_type=METRICS_CONTENT_TYPE)
+
     t = "/v1/tenants/{tenant}"
     routes = [
         Route(f"{t}/runs", endpoint(admit_run), methods=["POST"]),
@@ -255,4 +278,6 @@ def create_api(meter: Meter, secret: str, *, token_max_age: int = 86400) -> Star
         Route(f"{t}/contract", endpoint(get_contract), methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", serve_metrics, methods=["GET"]))
     return Starlette(routes=routes)

@@ -7,9 +7,10 @@ through `metering.limits_view`, so what is sold is what is enforced.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .operations import Operations
 from .periods import PERIODS
 
 RATE, CONCURRENCY, QUOTA, GAUGE = "rate", "concurrency", "quota", "gauge"
@@ -67,6 +68,7 @@ class Catalog:
     thresholds_percent: tuple[int, ...]
     connectors: tuple[str, ...]
     enforcement: Enforcement
+    operations: Operations = field(default_factory=Operations)
 
     def dimension(self, dimension_id: str) -> Dimension:
         """The dimension with this id; KeyError if there is none."""
@@ -119,6 +121,7 @@ class Catalog:
             thresholds_percent=tuple(sorted(int(t) for t in overage["notify_thresholds_percent"])),
             connectors=tuple(c["id"] for c in context["connectors"]),
             enforcement=Enforcement(**{k: int(v) for k, v in context["metering"].items()}),
+            operations=Operations.from_context(context),
         )
 
 

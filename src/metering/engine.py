@@ -100,8 +100,18 @@ def _evaluate(tx: Txn, c: Check, now: float, active: int) -> tuple[Decision, flo
     return decision, before, demand, new_tat
 
 
-def _apply(tx: Txn, c: Check, d: Decision, before: float, new_tat: float, req: AdmitRequest) -> None:
-    now, hour, kind = req.now, req.hour, c.kind
+def _apply(
+    tx: Txn,
+    c: Check,
+    d: Decision,
+    before: float,
+    new_tat: float,
+    now: float,
+    hour: int,
+    req: AdmitRequest | None,
+) -> None:
+    """Count an allowed check; `req` (the admission, for its lease) is None for a single-dimension decision."""
+    kind = c.kind
     billed = d.outcome == BILLED
     if kind == "rate":
         tx.put("t:" + c.dim, 0, min(new_tat, now + c.tolerance))
@@ -109,7 +119,7 @@ def _apply(tx: Txn, c: Check, d: Decision, before: float, new_tat: float, req: A
         tx.add_usage(c.dim, "", hour, "used", c.amount)
         d.overage = c.amount if billed else 0.0
     elif kind == "concurrency":
-        tx.put_lease(req.lease_id, now + req.lease_ttl)
+        tx.put_lease(req.lease_id, now + req.lease_ttl)  # a concurrency check comes only in an admission
         tx.add_usage(c.dim, "", hour, "peak", before + c.amount)
         d.overage = c.amount if billed else 0.0
     elif kind == "quota":
@@ -126,16 +136,16 @@ def _apply(tx: Txn, c: Check, d: Decision, before: float, new_tat: float, req: A
         tx.add_usage(c.dim, c.scope, hour, "over_peak" if kind == "gauge" else "over", d.overage)
 
 
-def _notify_and_log(tx: Txn, c: Check, d: Decision, demand: float, req: AdmitRequest) -> int:
+def _notify_and_log(tx: Txn, c: Check, d: Decision, demand: float, now: float, minute: int) -> int:
     """Fire every threshold the demand reached (all up to 100% when over the limit); count refusals."""
     fired = 0
     if d.outcome == ADMITTED:
         level = demand
     else:
         level = max(demand, c.limit)
-        tx.count_event(req.minute, c.dim, c.scope, d.outcome)
+        tx.count_event(minute, c.dim, c.scope, d.outcome)
     for label, value in c.thresholds:
-        if level + EPS >= value and tx.fire(c.dim, c.scope, c.notify_period, label, level, c.limit, req.now):
+        if level + EPS >= value and tx.fire(c.dim, c.scope, c.notify_period, label, level, c.limit, now):
             fired += 1
     return fired
 
@@ -155,7 +165,8 @@ def admit(tx: Txn, req: AdmitRequest) -> Admission:
             return Admission(True, [], lease_id, expires, _keys(req.checks), replayed=True)
         active = tx.active_leases(now)
     elif len(req.checks) == 1 and not req.checks[0].key:
-        return _decide_one(tx, req.checks[0], req)
+        d, notified = decide_one(tx, req.checks[0], now)
+        return Admission(d.outcome in ALLOWED, [d], notified=notified)
     evaluated = []
     keys = []
     allowed = True
@@ -175,11 +186,11 @@ def admit(tx: Txn, req: AdmitRequest) -> Admission:
     for c, d, before, demand, new_tat in evaluated:
         decisions.append(d)
         if allowed:
-            _apply(tx, c, d, before, new_tat, req)
+            _apply(tx, c, d, before, new_tat, now, req.hour, req)
         elif d.outcome in ALLOWED:
             continue  # not counted because another dimension refused: nothing reached here
         if d.outcome != ADMITTED or (c.thresholds and demand + EPS >= c.thresholds[0][1]):
-            notified += _notify_and_log(tx, c, d, demand, req)
+            notified += _notify_and_log(tx, c, d, demand, now, req.minute)
     if not allowed:
         return Admission(False, decisions, notified=notified)
     return Admission(
@@ -193,16 +204,16 @@ def admit(tx: Txn, req: AdmitRequest) -> Admission:
     )
 
 
-def _decide_one(tx: Txn, c: Check, req: AdmitRequest) -> Admission:
-    """`admit` for the single-dimension decision (one check, no lease, no reservation key)."""
-    d, before, demand, new_tat = _evaluate(tx, c, req.now, 0)
-    allowed = d.outcome in ALLOWED
-    if allowed:
-        _apply(tx, c, d, before, new_tat, req)
-    notified = 0
-    if d.outcome != ADMITTED or (c.thresholds and demand + EPS >= c.thresholds[0][1]):
-        notified = _notify_and_log(tx, c, d, demand, req)
-    return Admission(allowed, [d], notified=notified)
+def decide_one(tx: Txn, c: Check, now: float) -> tuple[Decision, int]:
+    """`admit` of one check with no lease and no reservation key (a single-dimension decision): the decision,
+    counted if allowed, and how many notifications it fired."""
+    d, before, demand, new_tat = _evaluate(tx, c, now, 0)
+    outcome = d.outcome
+    if outcome in ALLOWED:
+        _apply(tx, c, d, before, new_tat, now, int(now // 3600), None)
+    if outcome != ADMITTED or (c.thresholds and demand + EPS >= c.thresholds[0][1]):
+        return d, _notify_and_log(tx, c, d, demand, now, int(now // 60))
+    return d, 0
 
 
 def _keys(checks: list[Check]) -> tuple[str, ...]:
@@ -219,8 +230,7 @@ def set_gauge(tx: Txn, c: Check, now: float, hour: int, minute: int) -> Decision
     if outcome == BILLED:
         d.overage = c.amount - c.limit
         tx.add_usage(c.dim, "", hour, "over_peak", d.overage)
-    req = AdmitRequest(tx.tenant, [c], now, hour, minute)
-    _notify_and_log(tx, c, d, c.amount, req)
+    _notify_and_log(tx, c, d, c.amount, now, minute)
     return d
 
 

@@ -78,3 +78,11 @@ class Unauthorized(MeteringError):
     status = 401
     title = "Unauthorized"
     slug = "unauthorized"
+
+
+class StoreUnavailable(MeteringError):
+    """The store did not answer (unreachable, restarting, or locked past the wait) and the dimension fails closed."""
+
+    status = 503
+    title = "Store unavailable"
+    slug = "store-unavailable"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .catalog import CONCURRENCY, GAUGE, QUOTA, RATE, RETENTION, Catalog, Dimension
 from .contracts import Contract, parse_contract
 from .effective import DimensionLimit, EffectiveLimits, effective_limits
-from .errors import InvalidArgument, UnknownDimension, UnknownTenant
+from .errors import InvalidArgument, StoreUnavailable, UnknownDimension, UnknownTenant
 from .models import Admission, AdmitRequest, Check, Decision, Settlement
 from .periods import FIXED_SECONDS, hour_index, window_bounds, window_index, window_label
 from .storage import Storage, storage_from_url
@@ -301,7 +301,12 @@ class Meter:
         cached = self._limits.get(tenant)
         if cached is not None and stamp - cached[0] < self.contract_ttl:
             return cached
-        limits = effective_limits(self.catalog, self.contract(tenant))
+        try:
+            limits = effective_limits(self.catalog, self.contract(tenant))
+        except StoreUnavailable:
+            if cached is None:
+                raise
+            return cached  # the store cannot be reached: keep the limits last read (see metering.guard)
         retry = float(self.catalog.enforcement.concurrency_retry_seconds)
         cached = (stamp, limits, {d: _DimPlan(lim, retry) for d, lim in limits.dimensions.items()})
         self._limits[tenant] = cached
@@ -398,10 +403,7 @@ class Meter:
         if type(amount) not in (int, float) or not 0 < amount < math.inf:
             amount = _amount(amount)
         scope = self._connector(connector) if plan.per_connector else ""
-        check = plan.check(now, float(amount), scope)
-        return self.storage.admit(
-            AdmitRequest(tenant, [check], now, int(now // 3600), int(now // 60))
-        ).decisions[0]
+        return self.storage.decide(tenant, plan.check(now, float(amount), scope), now)
 
     def reserve_writes(
         self, tenant: str, connector: str, amount: float, key: str, *, now: float | None = None

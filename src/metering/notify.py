@@ -22,12 +22,11 @@ import httpx
 
 from .models import Notification
 from .storage import Storage
+from .storage.base import GAVE_UP
 
 log = logging.getLogger("metering.notify")
 
 SIGNATURE_HEADER = "X-Metering-Signature"
-#: `due` of a notification that failed max_attempts times: it stays in the outbox, visible, never retried.
-GAVE_UP = 1e18
 EVENT_ID_HEADER = "X-Metering-Event-Id"
 
 

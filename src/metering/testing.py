@@ -20,14 +20,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """Debian's redis-server on 127.0.0.1 and a free port, with append-only persistence in `folder`.
+    """Debian's redis-server on 127.0.0.1 and a free port, with append-only persistence in `folder`
+    (none at all when `persistent` is False).
 
     `restart()` stops it with SIGTERM (it writes its data out) and starts it again on the same data.
     """
 
-    def __init__(self, folder: Path, binary: str = REDIS_SERVER):
+    def __init__(self, folder: Path, binary: str = REDIS_SERVER, *, persistent: bool = True):
         self.folder = Path(folder)
         self.binary = binary
+        self.persistent = persistent
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -46,7 +48,7 @@ class RedisServer:
                 "--dir",
                 str(self.folder),
                 "--appendonly",
-                "yes",
+                "yes" if self.persistent else "no",
                 "--appendfsync",
                 "everysec",
                 "--save",

@@ -1,9 +1,10 @@
 """The portal's database (SQLAlchemy Core): its tables, the engine for a URL, and versioned migrations.
 
-SQLite in the build folder is the default; any SQLAlchemy URL works, e.g. ``postgresql+psycopg://user@host/portal``
-(install the ``psycopg`` driver first). Migrations are numbered functions recorded in ``schema_migrations``; a
-database is brought up to date when the portal opens it, inside one transaction. The audit log is append-only:
-the database itself refuses UPDATE and DELETE on it (a trigger on SQLite and on PostgreSQL).
+SQLite in the build folder is the default; PostgreSQL through a URL such as
+``postgresql+psycopg://user@host/portal`` (the psycopg driver is pinned in requirements.lock). Migrations are
+numbered functions recorded in ``schema_migrations``; a database is brought up to date when the portal opens it,
+inside one transaction. The audit log is append-only: the database itself refuses UPDATE and DELETE on it (a
+trigger on SQLite and on PostgreSQL, which also refuses TRUNCATE). Tests run on both backends.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     inspect,
     select,
     text,
 )
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from .errors import ConfigError
 
@@ -214,23 +216,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def open_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created. ConfigError names a bad URL or a missing driver."""
+    # A pool as large as Starlette's thread pool: each request thread reuses a connection (on SQLite, no PRAGMAs
+    # per request) and none waits for another's.
+    pool = {"pool_size": 8, "max_overflow": 32, "pool_timeout": 120}
     try:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # A pool as large as Starlette's thread pool: each request thread reuses a connection (no PRAGMAs per
-            # request) and none waits for another's.
-            engine = create_engine(
-                url,
-                connect_args={"check_same_thread": False},
-                pool_size=8,
-                max_overflow=32,
-                pool_timeout=120,
-            )
+            engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        # pre_ping: a server restarted under a running portal costs a reconnect, not a failed request.
+        return create_engine(url, pool_pre_ping=True, **pool)
     except NoSuchModuleError as exc:
         raise ConfigError(f"unknown database URL {url!r}: {exc}") from None
     except ArgumentError as exc:
@@ -242,10 +240,34 @@ def open_engine(url: str) -> Engine:
         ) from None
 
 
+def check_connection(engine: Engine) -> None:
+    """Open and close one connection; ConfigError names the database (password hidden) and the driver's reason."""
+    try:
+        engine.connect().close()
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"cannot open the portal database {engine.url.render_as_string()}: {reason} "
+            f"(check PORTAL_DATABASE_URL and that the server is running)"
+        ) from None
+
+
+# PostgreSQL advisory lock key held while migrating: any constant unique to this application will do.
+_MIGRATION_LOCK = int.from_bytes(b"portal-m", "big") >> 1
+
+
 def migrate(engine: Engine, clock: Callable[[], float] = time.time) -> list[int]:
-    """Apply every migration the database has not had yet, in order, in one transaction; return their versions."""
+    """Apply every migration the database has not had yet, in order, in one transaction that holds off any other
+    migrator; return their versions."""
     applied_now = []
     with engine.begin() as conn:
+        # One migrator at a time (two portals may start together), the second finding the work done.
+        if conn.dialect.name == "sqlite":
+            # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so CREATE statements would
+            # commit one by one; an explicit BEGIN makes DDL roll back too, and IMMEDIATE takes the write lock.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
         schema_migrations.create(conn, checkfirst=True)
         done = set(conn.execute(select(schema_migrations.c.version)).scalars())
         for version, name, apply in MIGRATIONS:

@@ -1,10 +1,10 @@
 """`./dev portal`: open (and migrate) the database, verify the released pack, tell subscribers about new versions,
 and serve the portal on 127.0.0.1, printing its URL and the staff login.
 
-Environment: PORTAL_DATABASE_URL (default sqlite:///<build>/portal/portal.db; PostgreSQL needs the psycopg
-driver), PORTAL_SECRET (32+ characters; default: random, so sessions end on restart), PORTAL_BASE_URL (the URL
-in e-mailed links; default the local URL), PORTAL_SMTP_* (see portal.mail; default: a local outbox that prints
-each message).
+Environment: PORTAL_DATABASE_URL (default sqlite:///<build>/portal/portal.db; PostgreSQL:
+postgresql+psycopg://user@host:port/database), PORTAL_SECRET (32+ characters; default: random, so sessions end on
+restart), PORTAL_BASE_URL (the URL in e-mailed links; default the local URL), PORTAL_SMTP_* (see portal.mail;
+default: a local outbox that prints each message).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from docskit.datamodel import load_dataset
 from docskit.paths import Project
 
 from .app import PortalConfig, create_portal
-from .db import database_url, migrate, open_engine
+from .db import check_connection, database_url, migrate, open_engine
 from .mail import SmtpMailer, portal_mailer
 from .notify import notify_subscribers
 from .outbox import Outbox
@@ -53,6 +53,7 @@ def prepare(project: Project, port: int, password: str) -> tuple[Running, str]:
     dataset = load_dataset(project)
     pack = load_released_pack(project, dataset)
     engine = open_engine(database_url(project.build, os.environ.get("PORTAL_DATABASE_URL", "")))
+    check_connection(engine)
     migrate(engine)
     store = PortalStore(engine)
     password = password or secrets.token_urlsafe(12)

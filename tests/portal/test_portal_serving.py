@@ -1,5 +1,5 @@
 """`./dev portal` as a person runs it: it serves on 127.0.0.1, prints the URL and the internal view's login, and
-mails through its local outbox when no SMTP server is configured."""
+mails through its local outbox when no SMTP server is configured, on either database."""
 
 from __future__ import annotations
 
@@ -12,14 +12,20 @@ import time
 import httpx
 
 from docskit.paths import REPO_ROOT
+from portal.db import open_engine
 from portal.outbox import free_port
+from portal.store import PortalStore
 
 
-def test_dev_portal_serves_on_loopback_and_prints_how_to_log_in(portal_project, released):
+def test_dev_portal_serves_on_loopback_and_prints_how_to_log_in(portal_project, released, database_url):
+    """On SQLite as configured by default (the build folder), and on PostgreSQL through PORTAL_DATABASE_URL."""
     port = free_port()
     env = {**os.environ, "DOCSKIT_BUILD_DIR": str(portal_project.build)}
     for name in ("PORTAL_SMTP_HOST", "PORTAL_DATABASE_URL", "PORTAL_BASE_URL"):
         env.pop(name, None)
+    on_postgresql = database_url.startswith("postgresql")
+    if on_postgresql:
+        env["PORTAL_DATABASE_URL"] = database_url
     process = subprocess.Popen(
         [
             sys.executable,
@@ -69,4 +75,10 @@ def test_dev_portal_serves_on_loopback_and_prints_how_to_log_in(portal_project, 
             process.kill()
             process.wait()
         process.stdout.close()
-    assert (portal_project.build / "portal" / "portal.db").exists()
+    if on_postgresql:
+        assert f"database {database_url})" in printed
+        engine = open_engine(database_url)
+        assert PortalStore(engine).check_staff("sales", "serving-test-password")
+        engine.dispose()
+    else:
+        assert (portal_project.build / "portal" / "portal.db").exists()

@@ -4,23 +4,34 @@ subscribers told about a newly released version with its change summary."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from docskit.datamodel import load_dataset
-from portal.db import MIGRATIONS, audit_log, migrate, open_engine, schema_version
+from portal.db import (
+    MIGRATIONS,
+    audit_log,
+    check_connection,
+    migrate,
+    open_engine,
+    schema_migrations,
+    schema_version,
+)
 from portal.errors import ConfigError
 from portal.mail import portal_mailer
 from portal.notify import notify_subscribers
+from portal.outbox import free_port
 from portal.pack import ReleasedPack
 
 
-def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_database(tmp_path, monkeypatch):
+def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_database(engine, monkeypatch):
     import portal.db
 
-    engine = open_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    assert schema_version(engine) == 0
     with monkeypatch.context() as older_code:
         older_code.setattr(portal.db, "MIGRATIONS", MIGRATIONS[:1])
         assert migrate(engine) == [1]
@@ -28,9 +39,36 @@ def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_databa
     assert migrate(engine) == [v for v, _, _ in MIGRATIONS[1:]]
     assert migrate(engine) == []
     assert schema_version(engine) == MIGRATIONS[-1][0]
-    with engine.connect() as conn:
-        indexes = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    indexes = {index["name"] for index in inspect(engine).get_indexes("audit_log")}
     assert {"audit_log_by_company", "audit_log_by_document"} <= indexes
+
+
+def test_two_portals_starting_at_once_apply_each_migration_once(engine):
+    start = threading.Barrier(2)
+
+    def migrate_when_both_are_ready() -> list[int]:
+        start.wait()
+        return migrate(engine)
+
+    with ThreadPoolExecutor(2) as pool:
+        applied = [f.result() for f in [pool.submit(migrate_when_both_are_ready) for _ in range(2)]]
+    assert sorted(applied, key=len) == [[], [v for v, _, _ in MIGRATIONS]]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema_migrations)).scalar() == len(MIGRATIONS)
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(engine, monkeypatch):
+    import portal.db
+
+    def broken(conn) -> None:
+        conn.execute(text("CREATE TABLE half_done (id INTEGER)"))
+        conn.execute(text("SELECT no_such_column FROM half_done"))
+
+    monkeypatch.setattr(portal.db, "MIGRATIONS", [*MIGRATIONS, (99, "broken", broken)])
+    with pytest.raises(DatabaseError):
+        migrate(engine)
+    assert schema_version(engine) == 0
+    assert not inspect(engine).has_table("audit_log") and not inspect(engine).has_table("half_done")
 
 
 def test_the_database_refuses_to_change_or_delete_audit_lines(store):
@@ -39,21 +77,33 @@ def test_the_database_refuses_to_change_or_delete_audit_lines(store):
         conn.execute(update(audit_log).values(actor="someone else"))
     with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
         conn.execute(delete(audit_log))
+    # SQLite has no TRUNCATE (DELETE without WHERE is refused above); PostgreSQL's needs its own trigger.
+    if store.engine.dialect.name == "postgresql":
+        with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
+            conn.execute(text("TRUNCATE audit_log"))
     assert [r["actor"] for r in store.log()] == ["someone@acme.example"]
 
 
 def test_database_urls_that_cannot_work_say_why(tmp_path):
-    with pytest.raises(ConfigError, match="psycopg"):
-        open_engine("postgresql+psycopg://portal@127.0.0.1/portal")
+    with pytest.raises(ConfigError, match=r"'pg8000' for postgresql\+pg8000 is not installed.*psycopg"):
+        open_engine("postgresql+pg8000://portal@127.0.0.1/portal")
     with pytest.raises(ConfigError, match="malformed"):
         open_engine("not a url")
     with pytest.raises(ConfigError, match="unknown database URL"):
         open_engine("nosuchdb://x")
 
 
-def test_staff_passwords_are_argon2_hashes(store):
-    from sqlalchemy import select
+def test_a_database_server_that_does_not_answer_is_named_without_its_password():
+    engine = open_engine(f"postgresql+psycopg://portal:s3cret-pw@127.0.0.1:{free_port()}/portal")
+    with pytest.raises(
+        ConfigError, match=r"cannot open the portal database .*127\.0\.0\.1.*PORTAL_DATABASE_URL"
+    ) as err:
+        check_connection(engine)
+    assert "s3cret-pw" not in str(err.value)
+    engine.dispose()
 
+
+def test_staff_passwords_are_argon2_hashes(store):
     from portal.db import staff
 
     with store.engine.connect() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import ClassVar
 
 from .. import engine
@@ -42,6 +43,20 @@ def merge_held_usage(history: dict, held, hour_from: int, hour_to: int) -> list[
     return sorted((*k, v) for k, v in history.items())
 
 
+#: `due` of a notification that failed its last attempt: it stays in the outbox, visible, never retried.
+GAVE_UP = 1e18
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """Undelivered notifications: `pending` still to be tried, `oldest_created` the creation time of the oldest
+    of them (None when none is pending), `gave_up` those that failed every attempt."""
+
+    pending: int
+    oldest_created: float | None
+    gave_up: int
+
+
 class Storage(ABC):
     """Usage state of every tenant, changed only through atomic per-tenant operations."""
 
@@ -51,6 +66,10 @@ class Storage(ABC):
     @abstractmethod
     def admit(self, req: AdmitRequest) -> Admission:
         """Check and count every check of `req` in one transaction (see engine.admit)."""
+
+    def decide(self, tenant: str, check: Check, now: float) -> Decision:
+        """A single-dimension decision: `admit` of this one check, with no lease and no reservation key."""
+        return self.admit(AdmitRequest(tenant, [check], now, int(now // 3600), int(now // 60))).decisions[0]
 
     @abstractmethod
     def set_gauge(self, tenant: str, check: Check, now: float, hour: int, minute: int) -> Decision:
@@ -101,6 +120,17 @@ class Storage(ABC):
     @abstractmethod
     def mark_failed(self, notification: Notification, retry_at: float, error: str) -> None:
         """Record a failed attempt; the notification is due again at `retry_at`."""
+
+    @abstractmethod
+    def outbox_stats(self) -> OutboxStats:
+        """How many notifications wait for delivery, since when, and how many were given up."""
+
+    # Leases ----------------------------------------------------------------------------------------
+    @abstractmethod
+    def reap_expired_leases(self, now: float) -> dict[str, int]:
+        """{tenant: leases that expired unreleased since the previous call} (the first call on a store counts
+        those its tombstones still hold). Released leases are tombstones with a negative time, so that an
+        expiry is told apart from a release; every expiry is counted once, whichever server asks."""
 
     # Contracts -------------------------------------------------------------------------------------
     @abstractmethod

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import engine
 from ..models import Notification
-from .base import PEAK_METRICS, TOMBSTONE_SECONDS, TransactionalStorage
+from .base import GAVE_UP, PEAK_METRICS, TOMBSTONE_SECONDS, OutboxStats, TransactionalStorage
 
 
 @dataclass
@@ -19,16 +19,16 @@ class _Tenant:
     store: MemoryStorage
     scalars: dict = field(default_factory=dict)
     leases: dict = field(default_factory=dict)  # active (or expired but not yet noticed): id -> expiry
-    ended: dict = field(default_factory=dict)  # released or expired: id -> when
+    ended: dict = field(default_factory=dict)  # released (id -> -when) or expired (id -> expiry)
     reservations: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
     usage: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        self.get = self.scalars.get  # Txn.get, without a Python call on the hot path
+
     def prepare(self, req):
         pass  # everything is in memory already
-
-    def get(self, key):
-        return self.scalars.get(key)
 
     def put(self, key, window, value):
         self.scalars[key] = (window, value)
@@ -43,7 +43,7 @@ class _Tenant:
 
     def end_lease(self, lease_id, now):
         self.leases.pop(lease_id, None)
-        self.ended[lease_id] = now
+        self.ended[lease_id] = -now
 
     def active_leases(self, now):
         leases = self.leases
@@ -88,6 +88,7 @@ class MemoryStorage(TransactionalStorage):
         self._fired: set[str] = set()
         self._contracts: dict[str, str] = {}
         self._contract_history: dict[str, list[tuple[float, str]]] = {}
+        self._reaped = 0.0  # leases that expired up to this time were counted by reap_expired_leases
 
     def _tenant(self, tenant: str) -> _Tenant:
         t = self._tenants.get(tenant)
@@ -105,6 +106,11 @@ class MemoryStorage(TransactionalStorage):
         with self._lock:  # the hot path, without the context manager's overhead
             t = self._tenants.get(req.tenant) or self._tenant(req.tenant)
             return engine.admit(t, req)
+
+    def decide(self, tenant, check, now):
+        with self._lock:
+            t = self._tenants.get(tenant) or self._tenant(tenant)
+            return engine.decide_one(t, check, now)[0]
 
     def _fire(self, t, dim, scope, period, label, usage, limit, now):
         n = Notification(str(len(self._outbox) + 1), t.tenant, dim, scope, period, label, usage, limit, now)
@@ -164,6 +170,23 @@ class MemoryStorage(TransactionalStorage):
             n.last_error = error
             n.extra["due"] = retry_at
 
+    def outbox_stats(self):
+        with self._lock:
+            waiting = [n for n in self._outbox if n.delivered_at is None]
+            pending = [n.created_at for n in waiting if n.extra.get("due", 0.0) < GAVE_UP]
+            return OutboxStats(len(pending), min(pending, default=None), len(waiting) - len(pending))
+
+    def reap_expired_leases(self, now):
+        with self._lock:
+            since, self._reaped = self._reaped, max(self._reaped, now)
+            counts = {}
+            for t in self._tenants.values():
+                expiries = [*t.leases.values(), *t.ended.values()]
+                n = sum(1 for e in expiries if since < e <= now)
+                if n:
+                    counts[t.tenant] = n
+            return counts
+
     def put_contract(self, tenant, document, effective):
         with self._lock:
             self._contracts[tenant] = document
@@ -187,7 +210,7 @@ class MemoryStorage(TransactionalStorage):
         with self._lock:
             for t in self._tenants.values():
                 t.active_leases(now)
-                t.ended = {k: e for k, e in t.ended.items() if e > cutoff}
+                t.ended = {k: e for k, e in t.ended.items() if abs(e) > cutoff}
 
     def clear(self):
         with self._lock:

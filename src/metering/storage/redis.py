@@ -15,7 +15,7 @@ import redis
 
 from ..errors import InvalidArgument, LeaseExpired, LeaseNotFound
 from ..models import Admission, Decision, Notification, Settlement
-from .base import TOMBSTONE_SECONDS, USAGE_PREFIX, Storage, merge_held_usage
+from .base import GAVE_UP, TOMBSTONE_SECONDS, USAGE_PREFIX, OutboxStats, Storage, merge_held_usage
 from .redis_wire import ScriptWire, bulk, bulk_text
 
 PREFIX = "mt"
@@ -23,7 +23,7 @@ CONTRACTS = f"{PREFIX}:contracts"
 KEY_NAMES = ("s", "l", "r", "f", "o", "q", "e", "u")
 #: A tenant's contract history: a list of "<in force from> <contract JSON>", in the order they were put.
 HISTORY_KEY = "h"
-SCRIPTS = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mark", "purge")
+SCRIPTS = ("admit", "set_gauge", "heartbeat", "release", "settle", "claim", "mark", "purge", "reap")
 #: Packed script heads (per tenant) and check arguments (per limit shape) one store keeps; beyond this many,
 #: a cache starts afresh.
 CACHED_PACKINGS = 4096
@@ -265,6 +265,26 @@ class RedisStorage(Storage):
             )
             claimed.extend(_notification(r) for r in raws)
         return claimed
+
+    def outbox_stats(self):
+        tenants = self.tenants()
+        pipe = self.client.pipeline(transaction=False)  # one round trip for the whole fleet
+        for tenant in tenants:
+            pending_key = tenant_keys(tenant)[5]
+            pipe.zrangebyscore(pending_key, "-inf", f"({GAVE_UP!r}")
+            pipe.zcount(pending_key, GAVE_UP, "+inf")
+        replies = pipe.execute()
+        waiting = {t: ids for t, ids in zip(tenants, replies[::2], strict=True) if ids}
+        pipe = self.client.pipeline(transaction=False)
+        for tenant, ids in waiting.items():
+            pipe.hmget(tenant_keys(tenant)[4], ids)
+        created = [_notification(raw).created_at for raws in pipe.execute() for raw in raws if raw]
+        pending = sum(len(ids) for ids in waiting.values())
+        return OutboxStats(pending, min(created, default=None), sum(replies[1::2]))
+
+    def reap_expired_leases(self, now):
+        counts = {tenant: int(self._run("reap", tenant, {"now": now})) for tenant in self.tenants()}
+        return {tenant: n for tenant, n in counts.items() if n}
 
     def _mark(self, notification, request):
         tenant, nid = notification.id.rsplit(":", 1)

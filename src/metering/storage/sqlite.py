@@ -9,8 +9,10 @@ New files use 1 KiB pages: a decision dirties a handful of small pages, and each
 A lease not yet released is a state row ``l:<lease id>`` (window 0, value = expiry) beside the tenant's
 counters, so a full admission writes one state page and one reservation page, and the tenant's state rows
 it reads anyway give the active lease count. A release moves its lease into `leases`, the
-tombstones that answer a late release or heartbeat idempotently. Leases that expired without a release
-are moved there by a later admission (once more than SWEEP_EXPIRED_LEASES have gathered) and by `purge`.
+tombstones that answer a late release or heartbeat idempotently; a released lease's tombstone holds minus
+the release time, so that `reap_expired_leases` tells it from a lease that expired. Leases that expired
+without a release are moved there by a later admission (once more than SWEEP_EXPIRED_LEASES have gathered)
+and by `purge`.
 
 Each connection keeps the state rows of the tenants it wrote last, with the data version (PRAGMA
 data_version) it read inside that write transaction. A transaction that reads the same version inside its
@@ -37,9 +39,11 @@ from ..errors import ConfigError
 from ..models import Notification
 from .base import (
     FORK_GENERATION,
+    GAVE_UP,
     PEAK_METRICS,
     TOMBSTONE_SECONDS,
     USAGE_PREFIX,
+    OutboxStats,
     TransactionalStorage,
     merge_held_usage,
 )
@@ -62,6 +66,7 @@ CREATE TABLE IF NOT EXISTS usage(tenant TEXT, hour INTEGER, dim TEXT, scope TEXT
 CREATE TABLE IF NOT EXISTS contracts(tenant TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contract_history(tenant TEXT, effective REAL, seq INTEGER, doc TEXT NOT NULL,
     PRIMARY KEY(tenant, effective, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, val REAL);
 """
 
 UPSERT_STATE_HEAD = "INSERT INTO state VALUES"
@@ -274,7 +279,8 @@ class _Txn:
     def end_lease(self, lease_id, now):
         key = LEASE_PREFIX + lease_id
         self.cur.execute("DELETE FROM state WHERE tenant=? AND key=?", (self.tenant, key))
-        self.cur.execute("INSERT OR REPLACE INTO leases VALUES(?,?,?)", (self.tenant, lease_id, now))
+        # a released lease's tombstone holds minus the release time: an expired one holds its (positive) expiry
+        self.cur.execute("INSERT OR REPLACE INTO leases VALUES(?,?,?)", (self.tenant, lease_id, -now))
         if self._scalars is not None:
             self._scalars.pop(key, None)
         self._dirty.pop(key, None)
@@ -538,6 +544,32 @@ class SqliteStorage(TransactionalStorage):
             (retry_at, error[:500], int(notification.id)),
         )
 
+    def outbox_stats(self):
+        pending, oldest, gave_up = self._read(
+            "SELECT count(*) FILTER (WHERE due<?1), min(created) FILTER (WHERE due<?1), count(*) FILTER"
+            " (WHERE due>=?1) FROM outbox WHERE delivered IS NULL",
+            (GAVE_UP,),
+        )[0]
+        return OutboxStats(pending, oldest, gave_up)
+
+    def reap_expired_leases(self, now):
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT val FROM meta WHERE key='leases_reaped'").fetchone()
+            since = row[0] if row else 0.0
+            rows = conn.execute(
+                f"SELECT tenant, count(*) FROM (SELECT tenant FROM state WHERE {LEASE_RANGE} AND val>?1 AND"
+                " val<=?2 UNION ALL SELECT tenant FROM leases WHERE expires>?1 AND expires<=?2) GROUP BY tenant",
+                (since, now),
+            ).fetchall()
+            conn.execute("INSERT OR REPLACE INTO meta VALUES('leases_reaped', ?)", (max(since, now),))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return dict(rows)
+
     def put_contract(self, tenant, document, effective):
         json.loads(document)
         conn = self._conn()
@@ -571,7 +603,7 @@ class SqliteStorage(TransactionalStorage):
         conn.execute("BEGIN IMMEDIATE")
         for sql in END_EXPIRED_LEASES:
             conn.execute(sql.format(where=""), (now,))
-        conn.execute("DELETE FROM leases WHERE expires<?", (cutoff,))
+        conn.execute("DELETE FROM leases WHERE abs(expires)<?", (cutoff,))
         conn.execute("DELETE FROM reservations WHERE created<?", (cutoff,))
         conn.execute("DELETE FROM events WHERE minute<?", (int(cutoff // 60),))
         conn.execute("COMMIT")
@@ -580,7 +612,7 @@ class SqliteStorage(TransactionalStorage):
     def clear(self):
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
-        for table in ("state", "leases", "reservations", "outbox", "events", "usage"):
+        for table in ("state", "leases", "reservations", "outbox", "events", "usage", "meta"):
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM contracts")
         conn.execute("DELETE FROM contract_history")

@@ -1,6 +1,7 @@
 -- Drop lease tombstones, settled reservations and refusal counts older than req.cutoff.
 json_request()
-redis.call('ZREMRANGEBYSCORE', L, '-inf', '(' .. num(req.cutoff))
+redis.call('ZREMRANGEBYSCORE', L, '(' .. num(-req.cutoff), '0')  -- released before the cutoff
+redis.call('ZREMRANGEBYSCORE', L, '0', '(' .. num(req.cutoff))  -- expired before the cutoff
 local all = redis.call('HGETALL', R)
 for i = 1, #all, 2 do
   local r = cjson.decode(all[i + 1])
