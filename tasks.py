@@ -370,15 +370,37 @@ def bench(c, suite: str = ""):
         "store": "store URL (default memory://)",
         "days": "days of generated usage history (default 2)",
         "password": "admin password (default: random)",
+        "accounts": "file of named operator accounts (./dev metering-admin-account); replaces the one demo login",
     }
 )
-def admin(c, port: int = 8760, store: str = "memory://", days: int = 2, password: str = ""):
+def admin(
+    c, port: int = 8760, store: str = "memory://", days: int = 2, password: str = "", accounts: str = ""
+):
     """Start the metering admin UI on 127.0.0.1 with a demo store of sample tenants; prints URL and login."""
     from metering.admin.serve import serve_demo
     from metering.errors import ConfigError
 
     with _exits("admin", ConfigError):
-        serve_demo(port=port, store=store, days=days, password=password)
+        serve_demo(port=port, store=store, days=days, password=password, accounts=accounts)
+
+
+@task(help={"file": "the accounts file (created if missing)", "name": "operator account name, e.g. ana"})
+def metering_admin_account(c, file, name):
+    """Add a metering admin operator account, or change its password (asked for; read from stdin when piped)."""
+    import getpass
+
+    from metering.admin.accounts import set_password
+    from metering.errors import ConfigError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            raise Exit("metering-admin-account: the two passwords differ; nothing changed", code=2)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with _exits("metering-admin-account", ConfigError):
+        added = set_password(file, name, password)
+    print(f"metering-admin-account: {'added' if added else 'changed the password of'} {name} in {file}")
 
 
 @task(

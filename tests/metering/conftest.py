@@ -1,7 +1,8 @@
 """Metering fixtures: the catalog from the repository's data, and one store per backend.
 
-Every test that takes `store_url` runs once per backend: memory, SQLite (a fresh file) and Redis (a
-`redis-server` this session starts on a free 127.0.0.1 port in a temporary folder, and stops at the end).
+Every test that takes `store_url` runs once per backend: memory, SQLite (a fresh file), Redis (a
+`redis-server` this session starts on a free 127.0.0.1 port in a temporary folder, and stops at the end) and
+Redis Cluster (three masters and three replicas this session starts the same way, on first use).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import pytest
 
 from metering import Meter
 from metering.catalog import Catalog
+from metering.testing_cluster import RedisClusterServers
 from tests.metering.helpers import RedisServer, repository_context, thaw
 
-BACKENDS = ("memory", "sqlite", "redis")
+BACKENDS = ("memory", "sqlite", "redis", "redis-cluster")
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +47,13 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A 3-master, 3-replica Redis Cluster on loopback; started within 30 s or the test errors, always stopped."""
+    with RedisClusterServers(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster
+
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request, tmp_path):
     """A URL of an empty store of each backend."""
@@ -52,7 +61,7 @@ def store_url(request, tmp_path):
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/metering.db"
-    server = request.getfixturevalue("redis_server")
+    server = request.getfixturevalue("redis_cluster" if request.param == "redis-cluster" else "redis_server")
     server.flush()
     return server.url
 

@@ -1,4 +1,5 @@
-"""The metering admin UI: who is near a limit, one tenant's usage, monthly statements."""
+"""The metering admin UI: the fleet nearest to a limit first, one tenant's usage and contract changes, monthly
+statements, and adding a tenant from its kit file."""
 
 from .app import create_admin
 

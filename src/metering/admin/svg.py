@@ -5,6 +5,9 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 BAR_WIDTH, BAR_HEIGHT = 220, 14
+#: Line styles of the 24-hour chart (classes s0..s7 in admin.css): each differs from the others in colour AND
+#: dash pattern, so lines stay apart for colour-blind readers and in greyscale prints.
+SERIES_STYLES = 8
 
 
 def level(percent: float, warn_at: float) -> str:
@@ -66,8 +69,16 @@ def line_chart(
         coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
         parts.append(
             Markup('<polyline class="series s{n}" points="{c}"><title>{t}</title></polyline>').format(
-                n=n % 6, c=coords, t=name
+                n=n % SERIES_STYLES, c=coords, t=name
             )
         )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+def legend_swatch(n: int) -> Markup:
+    """A short sample of line style `n` of the chart, for its legend entry."""
+    return Markup(
+        '<svg class="swatch" width="28" height="10" viewBox="0 0 28 10" aria-hidden="true">'
+        '<line class="series s{n}" x1="0" x2="28" y1="5" y2="5"/></svg>'
+    ).format(n=n % SERIES_STYLES)

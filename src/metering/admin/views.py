@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..catalog import CONCURRENCY, GAUGE, QUOTA, RATE
-from ..effective import EffectiveLimits
+from ..contracts import parse_contract
+from ..effective import EffectiveLimits, effective_limits
+from ..errors import MeteringError
 from ..meter import DimensionUsage, Meter
 from ..periods import month_bounds, month_index, period_seconds
 from ..storage.base import fold_usage
@@ -238,3 +240,51 @@ def statement_csv(s: Statement) -> str:
 
 def current_month(now: float) -> int:
     return month_index(now)
+
+
+@dataclass(frozen=True)
+class ContractChangeRow:
+    """One line of a tenant's contract audit list: when, who, what changed and why."""
+
+    effective: float
+    changed_by: str
+    what: str
+    reason: str
+
+
+def contract_changes(meter: Meter, tenant: str) -> list[ContractChangeRow]:
+    """The tenant's contract history, newest first, each entry described by what it changed from the one before."""
+    rows, before = [], None
+    for change in meter.contract_changes(tenant):
+        try:  # CUs as granted, so that a contract that left them out reads as the plan's minimum
+            contract = parse_contract(change.contract, meter.catalog)
+            raw = {**contract.to_dict(), "cus": effective_limits(meter.catalog, contract).cus}
+        except MeteringError:
+            raw = dict(change.contract)  # a plan since withdrawn: shown as stored
+        what = describe_change(before, raw)
+        rows.append(ContractChangeRow(change.effective, change.changed_by, what, change.reason))
+        before = raw
+    return rows[::-1]
+
+
+def describe_change(before: dict | None, after: dict) -> str:
+    """'created: plan team, 2 CUs' or the fields that differ, as 'cus 2 → 4; addons.writes_per_day 0 → 1000'."""
+    if before is None:
+        return f"created: plan {after.get('plan', '-')}, {after.get('cus', '-')} CUs"
+    flat_before, flat_after = _flatten(before), _flatten(after)
+    diffs = [
+        f"{key} {flat_before.get(key, '-')} → {flat_after.get(key, '-')}"
+        for key in sorted(set(flat_before) | set(flat_after))
+        if flat_before.get(key) != flat_after.get(key)
+    ]
+    return "; ".join(diffs) or "no change to the limits"
+
+
+def _flatten(document: dict, prefix: str = "") -> dict[str, object]:
+    out = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

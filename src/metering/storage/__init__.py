@@ -1,4 +1,4 @@
-"""Stores chosen by URL: memory://, sqlite:///path.db, redis://host:port/db."""
+"""Stores chosen by URL: memory://, sqlite:///path.db, redis://host:port/db, redis+cluster://host:port,..."""
 
 from __future__ import annotations
 
@@ -23,8 +23,14 @@ def storage_from_url(url: str, **options) -> Storage:
         from .redis import RedisStorage
 
         return RedisStorage(url, **options)
+    if scheme == "redis+cluster":
+        from .redis_cluster import RedisClusterStorage
+
+        return RedisClusterStorage(url, **options)
     raise ConfigError(
-        f"unknown storage URL {url!r}; use memory://, sqlite:///path.db or redis://host:port", "url"
+        f"unknown storage URL {url!r}; use memory://, sqlite:///path.db, redis://host:port or "
+        "redis+cluster://host:port[,host:port...]",
+        "url",
     )
 
 
