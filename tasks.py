@@ -80,7 +80,7 @@ def a11y(c):
 
 
 # One pytest worker per core; each module's tests stay on one worker, so module fixtures run once.
-PYTEST_PARALLEL = ["-n", "auto", "--dist", "loadscope", "--durations=10"]
+PYTEST_PARALLEL = ["-n", "auto", "--dist", "worksteal", "--durations=10"]
 
 
 @task(help={"pytest_args": "extra arguments for pytest, e.g. '-k approvals'"})

@@ -1,8 +1,9 @@
 """Shared fixtures: copies of the project to break on purpose, and real builds shared by the whole test run.
 
 How to get a built site or pack in a test. The suite runs under pytest-xdist (`./dev test` runs `pytest -n auto
---dist loadscope`): each module's tests share one worker, so module fixtures run once; session fixtures would run
-once per worker, so the expensive ones below are built once per run and shared through a file lock.
+--dist worksteal`): tests are spread one by one and an idle worker takes queued tests from a busy one, so a module's
+tests may run on several workers and module and session fixtures run once per worker that needs them. The
+expensive ones below are therefore built once per run and shared through a file lock.
 
 - `built_project`: the repository's sources with both sites built, once per builder for the whole run. The
   first worker to ask builds into a folder under pytest's shared temp root while holding a file lock; the others

@@ -1,7 +1,7 @@
-"""Portal fixtures: the released pack built once per session into a temporary build folder, a local SMTP server
-per test on a random loopback port, and a portal app over a fresh database per test. Every test that touches the
-database runs on each backend the portal supports (SQLite, and PostgreSQL in a throwaway cluster started once per
-session)."""
+"""Portal fixtures: the released pack (built once per test run and copied into a private build folder), a local
+SMTP server per test on a random loopback port, and a portal app over a fresh database per test. Every test that
+touches the database runs on each backend the portal supports (SQLite, and PostgreSQL in a throwaway cluster
+started once per session)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from docskit.datamodel import load_dataset
-from docskit.paths import REPO_ROOT, Project
+from docskit.paths import Project
 from portal.app import create_portal
 from portal.db import migrate, open_engine
 from portal.outbox import Outbox
 from portal.pack import load_released_pack
 from portal.store import PortalStore
+from tests.builds import pack_build_copy
 from tests.portal.helpers import STAFF, Clock, make_config
 from tests.portal.postgres import ClusterError, throwaway_cluster
 
@@ -25,8 +26,8 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
-def portal_project(tmp_path_factory) -> Project:
-    return Project.at(REPO_ROOT, tmp_path_factory.mktemp("portal-build"))
+def portal_project(tmp_path_factory, shared_pack_build) -> Project:
+    return pack_build_copy(shared_pack_build, tmp_path_factory.mktemp("portal-build"))
 
 
 @pytest.fixture(scope="session")
