@@ -68,6 +68,7 @@ class FailureLog:
         self.clock = clock
         self._lock = threading.Lock()
         self._last = -float("inf")
+        self._last_recovery = -float("inf")
         self._counts = dict.fromkeys(self.KINDS, 0)
         self._since: float | None = None
 
@@ -96,12 +97,15 @@ class FailureLog:
         )
 
     def recovered(self) -> None:
-        """The store answered again: say so once, with when the failures began."""
+        """The store answered again: say so, with when the failures began, at most once per interval. The
+        failure line's timer keeps running: during a Redis Cluster failover other tenants' calls succeed between
+        the failed ones, and each success must not let the next failure log again."""
         with self._lock:
             since, self._since = self._since, None
-            if since is None:
+            now = self.clock()
+            if since is None or now - self._last_recovery < self.interval:
                 return
-            self._last = -float("inf")
+            self._last_recovery = now
         log.warning(
             "metering store reachable again (failing since %s UTC)",
             time.strftime("%H:%M:%S", time.gmtime(since)),

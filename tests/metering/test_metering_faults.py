@@ -256,3 +256,21 @@ def test_every_store_method_goes_through_the_guard():
     public = {name for name in dir(Storage) if not name.startswith("_") and callable(getattr(Storage, name))}
     guarded = {name for name in vars(GuardedStorage) if not name.startswith("_")} | set(TIMED)
     assert public - guarded - untimed == set()
+
+
+def test_failures_between_successes_are_logged_once_per_interval_not_once_per_failure(caplog):
+    from metering.guard import FailureLog
+
+    now = [1000.0]
+    failures = FailureLog(interval=60, clock=lambda: now[0])
+    caplog.set_level(logging.INFO, logger="metering.store")
+    for _ in range(30):  # a failover: this tenant's calls fail while other tenants' calls succeed
+        failures.failed(ConnectionError("master down"), "fail_closed", "concurrent_runs")
+        failures.recovered()
+        now[0] += 1
+    lines = [r.getMessage() for r in store_log(caplog)]
+    assert len(lines) == 2
+    assert "unreachable" in lines[0] and "reachable again" in lines[1]
+    now[0] += 60
+    failures.failed(ConnectionError("master down"), "fail_closed", "concurrent_runs")
+    assert "30 decisions failed closed" in store_log(caplog)[-1].getMessage()
