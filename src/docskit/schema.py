@@ -72,8 +72,9 @@ SCHEMA_BASE = "https://schemas.docskit.invalid/"
 
 
 class QuickCheck:
-    """The same schemas and x-ref keywords compiled by jsonschema-rs, which only says valid or not, about thirty
-    times faster: a file it passes needs no detailed pass, and a file it fails is validated again by jsonschema,
+    """The same schemas and x-ref keywords compiled by jsonschema-rs, which only says valid or not, in a fraction
+    of the time (loading every data file: 0.28 s with the detailed pass, 0.07 s with this one, when written): a
+    file it passes needs no detailed pass, and a file it fails is validated again by jsonschema,
     whose errors carry the path and line (so the messages are the same either way). It checks formats at least as
     strictly as jsonschema's FormatChecker, so it never passes a file the detailed pass would fail."""
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from docskit.checks import schemas_present
-from docskit.datamodel import data_files, load_dataset
+from docskit.datamodel import _id_collections, data_files, load_dataset
 from docskit.paths import Project
 from docskit.problems import BuildFailed
+from docskit.schema import QuickCheck, load_schemas, validate
 
 
 def test_every_data_file_in_the_repository_has_a_schema():
@@ -77,11 +79,6 @@ def test_x_ref_is_enforced_inside_a_referenced_schema_that_declares_its_dialect(
 
 def _plans_with(change):
     """The repository's schemas and id index, and its plans data with `change` applied to a copy."""
-    import yaml
-
-    from docskit.datamodel import _id_collections
-    from docskit.schema import load_schemas
-
     project = Project.at()
     schemas, registry = load_schemas(project.schemas)
     id_index = {}
@@ -106,11 +103,9 @@ def _plans_with(change):
     ids=["valid", "wrong-type", "missing-key", "unexpected-key", "unknown-ref", "unknown-nested-ref"],
 )
 def test_quick_check_passes_only_what_the_detailed_pass_finds_valid(change, valid):
-    from docskit.schema import QuickCheck, validate
-
     schema, schemas, registry, id_index, data = _plans_with(change)
     detailed = validate(data, schema, registry, id_index, "data/plans.yaml", lambda path: None)
     assert (detailed == []) is valid
-    assert QuickCheck(schemas, id_index).passes(data, schema) is valid
     quick = QuickCheck(schemas, id_index)
+    assert quick.passes(data, schema) is valid
     assert validate(data, schema, registry, id_index, "data/plans.yaml", lambda p: None, quick) == detailed
