@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -55,13 +56,33 @@ def built_with(tmp_path_factory, builder: str) -> Project:
 
 
 def build_pack_into(folder: Path) -> None:
+    """The current pack on its effective date in `folder`/procurement.
+
+    When `./dev test` hands over its build ($DOCSKIT_TEST_BUILD) holding this pack version built from the
+    current commit, that pack and its render cache seed the folder, so nothing is rendered twice. A pack from
+    another commit is not used: its manifest (and zip) name that commit, and a released version keeps them; nor
+    is one the sources now disagree with (uncommitted edits): the pack is then built clean."""
     from docskit.datamodel import load_dataset
-    from docskit.procurement.build import build_pack
+    from docskit.problems import BuildFailed
+    from docskit.procurement.build import build_pack, source_commit
 
     project = Project.at(REPO_ROOT, folder)
     dataset = load_dataset(project)
-    day = dt.date.fromisoformat(dataset.customer["pack"]["effective_date"])
-    build_pack(project, dataset, today=day, log=lambda *_: None)
+    pack = dataset.customer["pack"]
+    given = os.environ.get("DOCSKIT_TEST_BUILD")
+    manifest = Path(given or ".") / "procurement" / pack["version"] / "manifest.json"
+    if given and manifest.is_file():
+        built_from = json.loads(manifest.read_text(encoding="utf-8")).get("source_commit")
+        if built_from == source_commit(project):
+            shutil.copytree(manifest.parents[1], folder / "procurement", symlinks=True)
+    day = dt.date.fromisoformat(pack["effective_date"])
+    try:
+        build_pack(project, dataset, today=day, log=lambda *_: None)
+    except BuildFailed:
+        if not (folder / "procurement").exists():
+            raise
+        shutil.rmtree(folder / "procurement")
+        build_pack(project, dataset, today=day, log=lambda *_: None)
 
 
 def pack_build_copy(shared: Path, target: Path) -> Project:

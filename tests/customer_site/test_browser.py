@@ -64,12 +64,19 @@ SEARCH_RESULTS = ".md-search-result__item a.md-search-result__link, ol[role=list
 
 
 def search(page, site_url, query: str):
-    """Type into the search box key by key (fill() does not trigger search); return result links."""
-    page.goto(site_url)
-    page.locator(SEARCH_OPENER).first.click()
+    """Type into the search box key by key (fill() does not trigger search); return result links.
+
+    The first search on a page loads the site; later ones reuse it (its search index is built once per load),
+    clearing the box and waiting for the old results to go before typing the next query."""
+    if not page.url.startswith(site_url):
+        page.goto(site_url)
     box = page.locator(SEARCH_BOX)
-    box.press_sequentially(query, delay=40)
+    if not box.is_visible():
+        page.locator(SEARCH_OPENER).first.click()
     results = page.locator(SEARCH_RESULTS)
+    box.fill("")
+    results.first.wait_for(state="detached", timeout=10000)
+    box.press_sequentially(query, delay=10)
     results.first.wait_for(timeout=10000)
     # Results re-render while the search worker catches up with the last keystrokes: read them all at once,
     # and only once two reads in a row agree.

@@ -19,7 +19,7 @@ from portal.outbox import Outbox
 from portal.pack import load_released_pack
 from portal.store import PortalStore
 from tests.builds import pack_build_copy
-from tests.portal.helpers import STAFF, Clock, make_config
+from tests.portal.helpers import STAFF, TEST_HASHER, Clock, make_config
 from tests.portal.postgres import ClusterError, throwaway_cluster
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -88,7 +88,7 @@ def engine(database_url):
 @pytest.fixture
 def store(engine, clock) -> PortalStore:
     migrate(engine)
-    portal_store = PortalStore(engine, clock)
+    portal_store = PortalStore(engine, clock, TEST_HASHER)
     portal_store.set_staff_password(*STAFF)
     return portal_store
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from argon2 import PasswordHasher
+
 from portal.app import PortalConfig
 from portal.mail import portal_mailer
 
 STAFF = ("sales", "correct horse battery staple")
+# Argon2id at its cheapest, so a new store per test costs a millisecond; the default is tested on its own.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 SECRET = "test-secret-" + "x" * 40
 LINK = re.compile(r"https?://\S+/access/([A-Za-z0-9_-]+)")
 

@@ -153,7 +153,9 @@ class PostgresCluster:
     def create_database(self) -> str:
         """A new empty database; returns its name."""
         name = f"test_{next(self._names)}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE template0")
+        # FILE_COPY copies the template's files instead of writing them through the WAL: half the time here,
+        # where fsync is off and the checkpoint it needs is cheap.
+        self._admin(f"CREATE DATABASE {name} TEMPLATE template0 STRATEGY FILE_COPY")
         return name
 
     def drop_database(self, name: str) -> None:

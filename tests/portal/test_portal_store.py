@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 
@@ -20,12 +21,14 @@ from portal.db import (
     open_engine,
     schema_migrations,
     schema_version,
+    staff,
 )
 from portal.errors import ConfigError
 from portal.mail import portal_mailer
 from portal.notify import notify_subscribers
 from portal.outbox import free_port
 from portal.pack import ReleasedPack
+from portal.store import PortalStore
 
 
 def test_migrations_run_once_in_order_and_a_newer_one_applies_to_an_older_database(engine, monkeypatch):
@@ -104,14 +107,22 @@ def test_a_database_server_that_does_not_answer_is_named_without_its_password():
 
 
 def test_staff_passwords_are_argon2_hashes(store):
-    from portal.db import staff
-
     with store.engine.connect() as conn:
         digest = conn.execute(select(staff.c.password_hash)).scalar()
     assert digest.startswith("$argon2id$")
     assert store.check_staff("sales", "correct horse battery staple")
     assert not store.check_staff("sales", "Correct horse battery staple")
     assert not store.check_staff("nobody", "correct horse battery staple")
+
+
+def test_a_store_hashes_staff_passwords_with_argon2_cffi_defaults_unless_told_otherwise(engine):
+    migrate(engine)
+    defaults = PasswordHasher()
+    PortalStore(engine).set_staff_password("sales", "correct horse battery staple")
+    with engine.connect() as conn:
+        digest = conn.execute(select(staff.c.password_hash)).scalar()
+    assert f"$m={defaults.memory_cost},t={defaults.time_cost},p={defaults.parallelism}$" in digest
+    assert (defaults.memory_cost, defaults.time_cost) == (65536, 3)  # RFC 9106's low-memory profile
 
 
 def _release_with(project_copy, released, doc_id: str, version: str, changes: str) -> tuple:

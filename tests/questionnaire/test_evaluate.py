@@ -123,21 +123,24 @@ def test_calibration_keeps_precision_first_then_answers_as_much_as_it_can():
     assert calibrate([_outcome(80, False)], precision=0.97) > 80  # nothing can be answered
 
 
-def test_every_flagged_row_names_an_owner_role_of_the_bank(filler):
-    corpora = load_corpora(CORPORA, filler.bank)
-    results = leave_one_corpus_out(filler.matcher, corpora)
-    flagged = [o for r in results for o in r.flagged]
+@pytest.fixture(scope="module")
+def held_out(filler):
+    """Leave-one-corpus-out results on the repository's corpora, computed once for the tests that read them."""
+    return leave_one_corpus_out(filler.matcher, load_corpora(CORPORA, filler.bank))
+
+
+def test_every_flagged_row_names_an_owner_role_of_the_bank(filler, held_out):
+    flagged = [o for r in held_out for o in r.flagged]
     assert flagged and all(o.owner in filler.bank.owner_roles for o in flagged)
-    assert all(r.routed for r in results)
+    assert all(r.routed for r in held_out)
 
 
-def test_no_answered_row_carries_the_opposite_of_its_labelled_answer(filler):
+def test_no_answered_row_carries_the_opposite_of_its_labelled_answer(held_out):
     """Polarity and subject across every held-out corpus: a "safe answer is No" row, or a question about the
     provider's certification, is flagged rather than answered with the wrong value."""
-    results = leave_one_corpus_out(filler.matcher, load_corpora(CORPORA, filler.bank))
     opposite = [
         (o.row.corpus, o.row.ref, o.given)
-        for r in results
+        for r in held_out
         for o in r.answered
         if o.row.expected and o.match.answer_id in o.row.acceptable and o.given != o.row.expected
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -65,20 +66,26 @@ def test_a_contradictory_scenario_stops_the_rehearsal_before_anything_starts(pro
     assert not (project_copy.build / "rehearsal").exists()
 
 
-def _metering_processes() -> set[str]:
+def _metering_processes(folder: Path, port: int | None = None) -> set[str]:
+    """The metering API processes started for this test: their command line names a path in its scratch
+    `folder` or its `port` (another worker's rehearsal, running at the same time, is not counted)."""
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=False).stdout
-    return {line.split()[0] for line in out.splitlines() if "serve_api" in line}
+    found = set()
+    for line in out.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if "serve_api" in args and (str(folder) in args or str(port) in args.split()):
+            found.add(pid)
+    return found
 
 
 def test_an_unknown_scenario_id_exits_2_with_one_line(tmp_path):
-    before = _metering_processes()
     result = run_invoke("rehearse", "--scenario", "nope", build=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "rehearse: unknown scenario 'nope'; valid: eu-business-byok, us-team-platform, enterprise-all-bill, "
         "eu-team-gcp-hardfail"
     ]
-    assert _metering_processes() <= before
+    assert _metering_processes(tmp_path) == set()
 
 
 def test_a_port_in_use_exits_2_with_one_line_and_leaves_nothing_running(tmp_path):
@@ -86,11 +93,10 @@ def test_a_port_in_use_exits_2_with_one_line_and_leaves_nothing_running(tmp_path
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        before = _metering_processes()
         result = run_invoke("rehearse", "--scenario", "us-team-platform", "--port", str(port), build=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"rehearse: port {port} on 127.0.0.1 is in use; pass another --port, or leave --port out to use a free one"
     ]
-    assert _metering_processes() <= before
+    assert _metering_processes(tmp_path, port) == set()
     assert not (tmp_path / "rehearsal").exists()
