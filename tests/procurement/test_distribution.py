@@ -8,9 +8,12 @@ import json
 
 import pytest
 
+from docskit.datamodel import load_dataset
+from docskit.paths import REPO_ROOT, Project
 from docskit.problems import BuildFailed
 from docskit.procurement.distribute import clean_recipient, distribute, distribution_log, read_log, safe_name
 from docskit.render import long_date
+from tests.builds import pack_build_copy, shared_once
 
 from .conftest import flat, pdf_pages
 
@@ -18,13 +21,33 @@ RECIPIENT = 'Acme "Q" <script>alert(1)</script> & Ко'
 
 
 @pytest.fixture(scope="module")
-def distribution(pack_project, pack_dataset, built_pack):
-    day = dt.date.fromisoformat(pack_dataset.customer["pack"]["effective_date"])
-    return distribute(pack_project, RECIPIENT, on=day, dataset=pack_dataset, log=lambda *_: None)
+def distributed(tmp_path_factory, shared_pack_build) -> tuple[Project, dict]:
+    """A copy of the shared pack build distributed once to RECIPIENT, for every worker of the run: its project
+    and the distribution record."""
+
+    def distribute_into(folder):
+        project = pack_build_copy(shared_pack_build, folder)
+        dataset = load_dataset(project)
+        day = dt.date.fromisoformat(dataset.customer["pack"]["effective_date"])
+        record = distribute(project, RECIPIENT, on=day, dataset=dataset, log=lambda *_: None)
+        (folder / "record.json").write_text(json.dumps(record), encoding="utf-8")
+
+    folder = shared_once(tmp_path_factory, "distribution", distribute_into)
+    return Project.at(REPO_ROOT, folder), json.loads((folder / "record.json").read_text(encoding="utf-8"))
 
 
-def test_every_page_of_every_stamped_pdf_names_recipient_date_and_version(distribution, pack_project):
-    folder = pack_project.build / distribution["folder"]
+@pytest.fixture(scope="module")
+def distribution(distributed) -> dict:
+    return distributed[1]
+
+
+@pytest.fixture(scope="module")
+def stamped_project(distributed) -> Project:
+    return distributed[0]
+
+
+def test_every_page_of_every_stamped_pdf_names_recipient_date_and_version(distribution, stamped_project):
+    folder = stamped_project.build / distribution["folder"]
     stamp = (
         f"Prepared for {RECIPIENT} · {long_date(distribution['date'])} · Pack {distribution['pack_version']}"
     )
@@ -43,11 +66,11 @@ def test_stamped_copy_differs_from_release_only_by_the_stamp(distribution, built
         assert doc["version"] == released[doc["id"]]["version"]
 
 
-def test_distribution_log_records_recipient_documents_versions_and_hashes(distribution, pack_project):
-    entries = read_log(distribution_log(pack_project))
-    assert entries[-1] == json.loads(json.dumps(distribution))
+def test_distribution_log_records_recipient_documents_versions_and_hashes(distribution, stamped_project):
+    entries = read_log(distribution_log(stamped_project))
+    assert entries[-1] == distribution
     assert entries[-1]["recipient"] == RECIPIENT
-    folder = pack_project.build / distribution["folder"]
+    folder = stamped_project.build / distribution["folder"]
     for doc in distribution["documents"]:
         assert hashlib.sha256((folder / f"{doc['id']}.pdf").read_bytes()).hexdigest() == doc["sha256"]
 
