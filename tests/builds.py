@@ -71,15 +71,17 @@ def build_pack_into(folder: Path) -> None:
     pack = dataset.customer["pack"]
     given = os.environ.get("DOCSKIT_TEST_BUILD")
     manifest = Path(given or ".") / "procurement" / pack["version"] / "manifest.json"
+    seeded = False
     if given and manifest.is_file():
         built_from = json.loads(manifest.read_text(encoding="utf-8")).get("source_commit")
         if built_from == source_commit(project):
             shutil.copytree(manifest.parents[1], folder / "procurement", symlinks=True)
+            seeded = True
     day = dt.date.fromisoformat(pack["effective_date"])
     try:
         build_pack(project, dataset, today=day, log=lambda *_: None)
     except BuildFailed:
-        if not (folder / "procurement").exists():
+        if not seeded:
             raise
         shutil.rmtree(folder / "procurement")
         build_pack(project, dataset, today=day, log=lambda *_: None)

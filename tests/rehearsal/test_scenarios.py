@@ -73,7 +73,7 @@ def _metering_processes(folder: Path, port: int | None = None) -> set[str]:
     found = set()
     for line in out.splitlines():
         pid, _, args = line.strip().partition(" ")
-        if "serve_api" in args and (str(folder) in args or str(port) in args.split()):
+        if "serve_api" in args and (str(folder) in args or (port is not None and str(port) in args.split())):
             found.add(pid)
     return found
 
